@@ -1,0 +1,184 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MQTTnet.Protocol;
+using MQTTnet.Server;
+using Pantri.Iot.Contract;
+
+namespace Pantri.Iot.Broker;
+
+/// <summary>Starts the embedded broker and enforces the contract at its edge: who may connect, which topics each
+/// client may touch, presence on the ops topics. Authorised device requests are handed to the
+/// <see cref="IDeviceMessageHandler"/>; this class holds no business logic.</summary>
+public sealed partial class BrokerHostedService(
+    EmbeddedMqttServer broker,
+    IDeviceAuthenticator authenticator,
+    IDeviceMessageHandler handler,
+    IOptions<BrokerOptions> options,
+    TimeProvider time,
+    ILogger<BrokerHostedService> logger) : IHostedService
+{
+    private readonly BrokerOptions _options = options.Value;
+    private long _droppedMessages;
+
+    /// <summary>Messages dropped because a client's queue was full.</summary>
+    public long DroppedMessages => Interlocked.Read(ref _droppedMessages);
+
+    /// <inheritdoc/>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var server = broker.Server;
+        server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        server.InterceptingPublishAsync += InterceptPublishAsync;
+        server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        server.ClientConnectedAsync += e => PublishPresenceAsync(e.SessionItems, "online", null);
+        server.ClientDisconnectedAsync += e => PublishPresenceAsync(e.SessionItems, "offline", e.DisconnectType.ToString().ToLowerInvariant());
+        server.QueuedApplicationMessageOverwrittenAsync += _ =>
+        {
+            var dropped = Interlocked.Increment(ref _droppedMessages);
+            LogQueueOverflow(logger, dropped);
+            return Task.CompletedTask;
+        };
+        await server.StartAsync().ConfigureAwait(false);
+        LogStarted(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize);
+    }
+
+    /// <inheritdoc/>
+    public Task StopAsync(CancellationToken cancellationToken) => broker.Server.StopAsync(new MqttServerStopOptions());
+
+    private Task ValidateConnectionAsync(ValidatingConnectionEventArgs e)
+    {
+        var clientId = e.ClientId ?? string.Empty;
+        var userName = e.UserName ?? string.Empty;
+        ClientIdentity? identity = null;
+        if (IsOpsLogin(userName, e.RawPassword) && IsSafeClientId(clientId))
+        {
+            identity = new ClientIdentity(userName, IsOps: true);
+        }
+        else if (DeviceIds.IsValid(clientId) && clientId == userName && authenticator.IsValid(clientId, e.Password ?? string.Empty))
+        {
+            identity = new ClientIdentity(clientId, IsOps: false);
+        }
+
+        if (identity is null)
+        {
+            // Unknown id, wrong key, or ClientId ≠ Username: the same answer, so ids cannot be probed.
+            e.ReasonCode = DeviceIds.IsValid(clientId) && clientId == userName ? MqttConnectReasonCode.BadUserNameOrPassword : MqttConnectReasonCode.NotAuthorized;
+            LogRefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
+            return Task.CompletedTask;
+        }
+
+        var connect = broker.Adapter.GetConnectInfo(e.RemoteEndPoint);
+        if (connect is null || (connect.HasWill && !IsAllowedWill(identity, connect)))
+        {
+            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            e.ReasonString = "Will topic not allowed";
+            LogRefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
+            return Task.CompletedTask;
+        }
+
+        e.SessionItems[ClientIdentity.SessionKey] = identity;
+        return Task.CompletedTask;
+    }
+
+    private static bool IsAllowedWill(ClientIdentity identity, Transport.ConnectPacketInfo connect) =>
+        !connect.WillRetain && TopicAuthorizer.CanPublish(identity, connect.WillTopic ?? string.Empty, out _);
+
+    private async Task InterceptPublishAsync(InterceptingPublishEventArgs e)
+    {
+        if (e.ClientId == EmbeddedMqttServer.GatewaySenderId)
+        {
+            return;
+        }
+
+        var message = e.ApplicationMessage;
+        if (e.SessionItems?[ClientIdentity.SessionKey] is not ClientIdentity identity
+            || !TopicAuthorizer.CanPublish(identity, message.Topic, out var kind))
+        {
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            LogRefusedPublish(logger, e.ClientId, message.Topic);
+            return;
+        }
+
+        // Requests are consumed by the gateway, never routed or retained.
+        e.ProcessPublish = false;
+        string? refusal = null;
+        if (message.Retain)
+        {
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            refusal = "retained publishes are not accepted on device topics";
+        }
+
+        // The payload buffer belongs to MQTTnet and is reused once this handler returns.
+        var payload = message.Payload.IsEmpty ? ReadOnlyMemory<byte>.Empty : System.Buffers.BuffersExtensions.ToArray(message.Payload);
+        var request = new DeviceMessage(identity.Name, kind, payload, message.ResponseTopic, message.CorrelationData ?? ReadOnlyMemory<byte>.Empty, refusal);
+        try
+        {
+            await handler.HandleAsync(request, e.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The handler acks its own failures; reaching here means even that failed. Do not PUBACK success.
+            e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
+            LogHandlerFailed(logger, ex, e.ClientId);
+        }
+    }
+
+    private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
+    {
+        var filter = e.TopicFilter.Topic;
+        if (e.SessionItems[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanSubscribe(identity, filter))
+        {
+            e.ProcessSubscription = false;
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            LogRefusedSubscribe(logger, e.ClientId, filter);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private Task PublishPresenceAsync(System.Collections.IDictionary items, string status, string? reason)
+    {
+        if (items[ClientIdentity.SessionKey] is not ClientIdentity { IsOps: false } identity)
+        {
+            return Task.CompletedTask;
+        }
+
+        var presence = new DevicePresence { DeviceId = identity.Name, Status = status, LastSeen = time.GetUtcNow(), Reason = reason };
+        return broker.PublishAsync(new OutboundMessage(Topics.OpsDevice(identity.Name), ContractJson.Serialize(presence), Retain: true), CancellationToken.None);
+    }
+
+    private bool IsOpsLogin(string userName, byte[]? password)
+    {
+        if (string.IsNullOrEmpty(_options.OpsUsername) || string.IsNullOrEmpty(_options.OpsPassword) || userName != _options.OpsUsername)
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(password ?? [], Encoding.UTF8.GetBytes(_options.OpsPassword));
+    }
+
+    private static bool IsSafeClientId(string clientId) =>
+        clientId.Length is > 0 and <= 128 && clientId.IndexOfAny(['+', '#', '/']) < 0;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MQTT broker listening on {BindAddress}:{Port} (max packet {MaxPacketSize} bytes)")]
+    private static partial void LogStarted(ILogger logger, string bindAddress, int port, int maxPacketSize);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused CONNECT from {ClientId} at {Endpoint}: {ReasonCode}")]
+    private static partial void LogRefusedConnect(ILogger logger, string clientId, string? endpoint, MqttConnectReasonCode reasonCode);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused PUBLISH from {ClientId} to {Topic}")]
+    private static partial void LogRefusedPublish(ILogger logger, string clientId, string topic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused SUBSCRIBE from {ClientId} to {Filter}")]
+    private static partial void LogRefusedSubscribe(ILogger logger, string clientId, string filter);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handling a request from {ClientId} failed")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string clientId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A client queue overflowed; {Dropped} messages dropped so far")]
+    private static partial void LogQueueOverflow(ILogger logger, long dropped);
+}

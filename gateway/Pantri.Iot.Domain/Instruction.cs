@@ -1,0 +1,27 @@
+namespace Pantri.Iot.Domain;
+
+/// <summary>What to re-order (product, retailer, quantity) for a household, the devices paired with it, and —
+/// when tracked — its inventory.</summary>
+public sealed class Instruction
+{
+    /// <summary>The public Instruction_Ref.</summary>
+    public long Ref { get; set; }
+
+    /// <summary>The household.</summary>
+    public string AccountId { get; set; } = string.Empty;
+
+    /// <summary>Product to order.</summary>
+    public string Product { get; set; } = string.Empty;
+
+    /// <summary>Retailer to order from.</summary>
+    public string Retailer { get; set; } = string.Empty;
+
+    /// <summary>How many to order.</summary>
+    public int Quantity { get; set; } = 1;
+
+    /// <summary>Devices allowed to trigger it or report its level.</summary>
+    public List<string> DeviceIds { get; set; } = [];
+
+    /// <summary>Inventory tracking, or null for a plain re-order instruction.</summary>
+    public Tracking? Tracking { get; set; }
+}

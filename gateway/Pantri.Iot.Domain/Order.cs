@@ -1,0 +1,61 @@
+namespace Pantri.Iot.Domain;
+
+/// <summary>One re-order of an instruction. Mutable because the ledger moves it through its lifecycle; the
+/// gateway persists it as a document.</summary>
+public sealed class Order
+{
+    /// <summary>The order's public reference.</summary>
+    public long Ref { get; set; }
+
+    /// <summary>The instruction it re-orders.</summary>
+    public long InstructionRef { get; set; }
+
+    /// <summary>The household.</summary>
+    public string AccountId { get; set; } = string.Empty;
+
+    /// <summary>The device that caused it, or null when an app user or the rule did.</summary>
+    public string? DeviceId { get; set; }
+
+    /// <summary>trigger, level, usage or app.</summary>
+    public string Origin { get; set; } = string.Empty;
+
+    /// <summary>The command that placed it.</summary>
+    public long CommandRef { get; set; }
+
+    /// <summary>Where it is in its life.</summary>
+    public OrderState State { get; set; }
+
+    /// <summary>Product, copied from the instruction when placed.</summary>
+    public string Product { get; set; } = string.Empty;
+
+    /// <summary>Retailer, copied from the instruction when placed.</summary>
+    public string Retailer { get; set; } = string.Empty;
+
+    /// <summary>Quantity, copied from the instruction when placed.</summary>
+    public int Quantity { get; set; }
+
+    /// <summary>When it was placed.</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When it last changed state.</summary>
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Every state it has been in, oldest first.</summary>
+    public List<OrderTransition> History { get; set; } = [];
+
+    /// <summary>True while Placed, Submitted or Confirmed.</summary>
+    public bool IsOpen => OrderLifecycle.IsOpen(State);
+}
+
+/// <summary>A state an order entered, and when.</summary>
+public sealed class OrderTransition
+{
+    /// <summary>The state entered.</summary>
+    public OrderState State { get; set; }
+
+    /// <summary>When.</summary>
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>Who or what moved it.</summary>
+    public string By { get; set; } = string.Empty;
+}

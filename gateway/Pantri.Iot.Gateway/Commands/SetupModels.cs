@@ -1,0 +1,115 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using Pantri.Iot.Contract;
+
+namespace Pantri.Iot.Gateway.Commands;
+
+/// <summary>Body of <c>POST /v1/instructions</c>.</summary>
+public sealed record NewInstruction
+{
+    /// <summary>Product to order.</summary>
+    [Required, StringLength(200, MinimumLength = 1)]
+    public string Product { get; init; } = string.Empty;
+
+    /// <summary>Retailer to order from.</summary>
+    [Required, StringLength(200, MinimumLength = 1)]
+    public string Retailer { get; init; } = string.Empty;
+
+    /// <summary>How many to order.</summary>
+    [Range(1, 10_000)]
+    public int Quantity { get; init; } = 1;
+
+    /// <summary>Devices to pair now.</summary>
+    public IReadOnlyList<string> DeviceIds { get; init; } = [];
+
+    /// <summary>Tracking settings, to track its inventory.</summary>
+    public TrackingSettings? Tracking { get; init; }
+}
+
+/// <summary>Body of <c>PUT /v1/instructions/{ref}/tracking</c>: the user's trigger point and how to read levels.</summary>
+public sealed record TrackingSettings
+{
+    /// <summary>Trigger point: reaching it orders.</summary>
+    [Range(0, DeviceRequestParser.MaxQuantity)]
+    public double ReorderAt { get; init; }
+
+    /// <summary>count, g, ml, percent…</summary>
+    [StringLength(32, MinimumLength = 1)]
+    public string Unit { get; init; } = "count";
+
+    /// <summary>Units one pack adds on delivery.</summary>
+    [Range(0, DeviceRequestParser.MaxQuantity)]
+    public double? UnitsPerPack { get; init; }
+
+    /// <summary>Band above the trigger point the level must leave before re-arming.</summary>
+    [Range(0, DeviceRequestParser.MaxQuantity)]
+    public double Hysteresis { get; init; }
+
+    /// <summary>Consecutive low readings before ordering.</summary>
+    [Range(1, 100)]
+    public int Debounce { get; init; } = 1;
+
+    /// <summary>Sets the current level (optional).</summary>
+    [Range(0, DeviceRequestParser.MaxQuantity)]
+    public double? Level { get; init; }
+}
+
+/// <summary>Body of <c>POST /v1/devices</c>.</summary>
+public sealed record NewDevice
+{
+    /// <summary>The DeviceId to create.</summary>
+    [Required]
+    public string DeviceId { get; init; } = string.Empty;
+}
+
+/// <summary>Answer of <c>POST /v1/devices</c>: the key is shown this once.</summary>
+/// <param name="DeviceId">The device.</param>
+/// <param name="DeviceKey">Its key.</param>
+public sealed record CreatedDevice(string DeviceId, [property: JsonPropertyName("Device_Key")] string DeviceKey);
+
+/// <summary>Body of <c>POST /v1/orders/{ref}/state</c>.</summary>
+public sealed record OrderStateChange
+{
+    /// <summary>Submitted, Confirmed, Delivered, Failed or Cancelled.</summary>
+    [Required]
+    public string State { get; init; } = string.Empty;
+}
+
+/// <summary>An instruction as the setup API shows it.</summary>
+public sealed record InstructionView
+{
+    /// <summary>Its ref.</summary>
+    [JsonPropertyName("Instruction_Ref")]
+    public long InstructionRef { get; init; }
+
+    /// <summary>Product.</summary>
+    public string Product { get; init; } = string.Empty;
+
+    /// <summary>Retailer.</summary>
+    public string Retailer { get; init; } = string.Empty;
+
+    /// <summary>Quantity.</summary>
+    public int Quantity { get; init; }
+
+    /// <summary>Paired devices.</summary>
+    public IReadOnlyList<string> DeviceIds { get; init; } = [];
+
+    /// <summary>Inventory, when tracked.</summary>
+    public InventoryStatus? Inventory { get; init; }
+
+    /// <summary>The open order, if any.</summary>
+    public long? OpenOrderRef { get; init; }
+}
+
+/// <summary>What a setup call did.</summary>
+/// <param name="Status">HTTP status.</param>
+/// <param name="Error">Why it failed.</param>
+/// <param name="Value">The result.</param>
+public sealed record SetupResult<T>(int Status, string? Error, T? Value)
+{
+    /// <summary>A success.</summary>
+    public static SetupResult<T> Ok(T value, int status = 200) => new(status, null, value);
+
+    /// <summary>A failure.</summary>
+    public static SetupResult<T> Fail(int status, string error) => new(status, error, default);
+}

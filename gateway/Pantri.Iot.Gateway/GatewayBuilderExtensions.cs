@@ -1,0 +1,109 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using Pantri.Iot.Broker;
+using Pantri.Iot.Gateway.Commands;
+using Pantri.Iot.Gateway.Demo;
+using Pantri.Iot.Gateway.Http;
+using Pantri.Iot.Gateway.Outbound;
+using Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Gateway.Security;
+using Pantri.Iot.Gateway.Storage;
+
+namespace Pantri.Iot.Gateway;
+
+/// <summary>Wires the gateway into a host.</summary>
+public static class GatewayBuilderExtensions
+{
+    /// <summary>Adds storage, the command pipeline, the demo household, <c>User_Auth</c> validation and the
+    /// embedded broker. Hosted services start in this order: outbound publisher, writer, demo, broker.</summary>
+    public static IHostApplicationBuilder AddPantriGateway(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IGatewayStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            Directory.CreateDirectory(options.DataDirectory);
+            return new LiteDbGatewayStore(options.DatabasePath);
+        });
+        services.AddSingleton<DeviceDirectory>();
+        services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());
+        services.AddSingleton<OutboundQueue>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboundQueue>());
+        services.AddSingleton<CommandProcessor>();
+        services.AddHostedService(sp => sp.GetRequiredService<CommandProcessor>());
+        services.AddSingleton<UserTokens>();
+        services.AddHostedService<DemoHousehold>();
+        services.AddSingleton<CommandService>();
+        services.AddSingleton<SetupService>();
+        services.AddSingleton<AccountClaims>();
+        services.AddSingleton<IDeviceMessageHandler, DeviceRequestHandler>();
+        builder.AddPantriBroker();
+        AddUserAuth(builder);
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            // The HTTP API speaks the contract's spelling (Instruction_Ref, OrderRef…), not camelCase.
+            json.SerializerOptions.PropertyNamingPolicy = null;
+            json.SerializerOptions.PropertyNameCaseInsensitive = true;
+            json.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull;
+            json.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        });
+        return builder;
+    }
+
+    /// <summary>Maps <c>POST /v1/trigger</c> and the setup API.</summary>
+    public static IEndpointRouteBuilder MapPantriApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPantriTrigger();
+        app.MapPantriSetup();
+        app.MapGet("/healthz", () => Results.Ok(new { Status = "ok" }));
+        return app;
+    }
+
+    private static void AddUserAuth(IHostApplicationBuilder builder)
+    {
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        builder.Services.AddAuthorization();
+        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<AuthOptions>, UserTokens>((jwt, auth, tokens) =>
+            {
+                var a = auth.Value;
+                jwt.MapInboundClaims = false;
+                if (!string.IsNullOrEmpty(a.Authority))
+                {
+                    jwt.Authority = a.Authority;
+                    jwt.Audience = a.Audience;
+                }
+                else
+                {
+                    jwt.TokenValidationParameters = new TokenValidationParameters
+                    {
+                        ValidIssuer = a.Issuer,
+                        ValidAudience = a.Audience,
+                        IssuerSigningKey = tokens.SigningKey,
+                        ClockSkew = TimeSpan.FromMinutes(1),
+                    };
+                }
+
+                jwt.Events = new JwtBearerEvents
+                {
+                    // The seed sends the token in a User_Auth header, with or without "Bearer ".
+                    OnMessageReceived = context =>
+                    {
+                        var header = context.Request.Headers["User_Auth"].ToString();
+                        if (header.Length > 0)
+                        {
+                            context.Token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+    }
+}

@@ -1,0 +1,27 @@
+using Pantri.Iot.Gateway.Http;
+using Serilog;
+
+namespace Pantri.Iot.Gateway;
+
+/// <summary>Builds the gateway application; <c>Program</c> runs it, tests start it in-process.</summary>
+public static class GatewayHost
+{
+    /// <summary>Creates the app from command-line arguments; <paramref name="configure"/> lets tests swap services.</summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        // Settings ship next to the binary; data paths stay relative to where the gateway is started.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddSerilog((services, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+        builder.AddPantriGateway();
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapPantriApi();
+        return app;
+    }
+}

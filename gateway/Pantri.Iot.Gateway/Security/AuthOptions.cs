@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Pantri.Iot.Gateway.Security;
+
+/// <summary>How <c>User_Auth</c> tokens are validated, bound from <c>Pantri:Auth</c>. Without an Authority the
+/// gateway signs and validates its own tokens with a key kept in the data directory.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string SectionName = "Pantri:Auth";
+
+    /// <summary>An external OIDC issuer (e.g. the Pantri ID server); unset = embedded signing.</summary>
+    public string? Authority { get; set; }
+
+    /// <summary>Expected audience (default <c>pantri</c>).</summary>
+    [Required]
+    public string Audience { get; set; } = "pantri";
+
+    /// <summary>Issuer of embedded tokens (default <c>pantri-embedded</c>).</summary>
+    [Required]
+    public string Issuer { get; set; } = "pantri-embedded";
+
+    /// <summary>Claim that names the household (default <c>pantri_account</c>).</summary>
+    [Required]
+    public string AccountClaim { get; set; } = "pantri_account";
+
+    /// <summary>Lifetime of embedded tokens (default 365 days).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(365);
+}

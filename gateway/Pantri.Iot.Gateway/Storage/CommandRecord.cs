@@ -1,0 +1,26 @@
+namespace Pantri.Iot.Gateway.Storage;
+
+/// <summary>One processed command and the ack it got: the audit trail, and what a repeated RequestId replays.</summary>
+public sealed class CommandRecord
+{
+    /// <summary>The CommandRef (document id).</summary>
+    public long CommandRef { get; set; }
+
+    /// <summary>"{actor}\n{RequestId}" when the command carried a RequestId; indexed for idempotency.</summary>
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>The device, or null for an app user.</summary>
+    public string? DeviceId { get; set; }
+
+    /// <summary>The account, when known.</summary>
+    public string? AccountId { get; set; }
+
+    /// <summary>trigger, level, usage.</summary>
+    public string Kind { get; set; } = string.Empty;
+
+    /// <summary>When it was processed.</summary>
+    public DateTimeOffset At { get; set; }
+
+    /// <summary>The ack, as sent (JSON).</summary>
+    public string AckJson { get; set; } = string.Empty;
+}

@@ -1,0 +1,25 @@
+using Pantri.Iot.Domain;
+
+namespace Pantri.Iot.Gateway.Storage;
+
+/// <summary>Durable state of the gateway. <see cref="Commit"/> is called from one thread only.</summary>
+public interface IGatewayStore : IDisposable
+{
+    /// <summary>Loads everything the ledger needs.</summary>
+    StoredState Load();
+
+    /// <summary>Writes a batch atomically; throws when it could not, and then nothing of it is stored.</summary>
+    void Commit(WriteBatch batch);
+
+    /// <summary>The command stored under an idempotency key, if any.</summary>
+    CommandRecord? FindCommand(string idempotencyKey);
+
+    /// <summary>A stored command by its ref.</summary>
+    CommandRecord? FindCommand(long commandRef);
+
+    /// <summary>An order by its ref, open or closed.</summary>
+    Order? FindOrder(long orderRef);
+
+    /// <summary>An account's orders, newest first.</summary>
+    IReadOnlyList<Order> FindOrders(string accountId, int limit);
+}

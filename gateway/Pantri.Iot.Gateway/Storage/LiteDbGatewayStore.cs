@@ -1,0 +1,116 @@
+using LiteDB;
+using Pantri.Iot.Domain;
+
+namespace Pantri.Iot.Gateway.Storage;
+
+/// <summary>LiteDB storage in direct mode, one database per process. Commits are synchronous and stay on the
+/// calling thread (LiteDB transactions are thread-bound). LiteDB writes each commit to its log file without
+/// fsync: a killed process keeps every commit, a power cut can lose the last ones.</summary>
+public sealed class LiteDbGatewayStore : IGatewayStore
+{
+    private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed)];
+    private readonly LiteDatabase _db;
+    private readonly ILiteCollection<Device> _devices;
+    private readonly ILiteCollection<Instruction> _instructions;
+    private readonly ILiteCollection<Order> _orders;
+    private readonly ILiteCollection<CommandRecord> _commands;
+    private readonly ILiteCollection<GatewayMeta> _meta;
+
+    /// <summary>Opens (or creates) the database file.</summary>
+    public LiteDbGatewayStore(string path)
+    {
+        _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());
+        _devices = _db.GetCollection<Device>("devices");
+        _instructions = _db.GetCollection<Instruction>("instructions");
+        _orders = _db.GetCollection<Order>("orders");
+        _commands = _db.GetCollection<CommandRecord>("commands");
+        _meta = _db.GetCollection<GatewayMeta>("meta");
+        _orders.EnsureIndex(o => o.State);
+        _orders.EnsureIndex(o => o.AccountId);
+        _commands.EnsureIndex(c => c.IdempotencyKey);
+    }
+
+    /// <inheritdoc/>
+    public StoredState Load()
+    {
+        var meta = _meta.FindById(GatewayMeta.DocumentId) ?? new GatewayMeta();
+        var open = _orders.Find(Query.In(nameof(Order.State), OpenStates.Select(s => new BsonValue(s)))).ToList();
+        return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta);
+    }
+
+    /// <inheritdoc/>
+    public void Commit(WriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.IsEmpty)
+        {
+            return;
+        }
+
+        _db.BeginTrans();
+        try
+        {
+            foreach (var device in batch.Devices.Values)
+            {
+                _devices.Upsert(device);
+            }
+
+            foreach (var instruction in batch.Instructions.Values)
+            {
+                _instructions.Upsert(instruction);
+            }
+
+            foreach (var order in batch.Orders.Values)
+            {
+                _orders.Upsert(order);
+            }
+
+            if (batch.Commands.Count > 0)
+            {
+                _commands.InsertBulk(batch.Commands);
+            }
+
+            if (batch.Meta is not null)
+            {
+                _meta.Upsert(batch.Meta);
+            }
+
+            _db.Commit();
+        }
+        catch
+        {
+            _db.Rollback();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public CommandRecord? FindCommand(string idempotencyKey) =>
+        _commands.Find(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At);
+
+    /// <inheritdoc/>
+    public CommandRecord? FindCommand(long commandRef) => _commands.FindById(commandRef);
+
+    /// <inheritdoc/>
+    public Order? FindOrder(long orderRef) => _orders.FindById(orderRef);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrders(string accountId, int limit) =>
+        _orders.Find(o => o.AccountId == accountId).OrderByDescending(o => o.CreatedAt).Take(limit).ToList();
+
+    /// <inheritdoc/>
+    public void Dispose() => _db.Dispose();
+
+    private static BsonMapper CreateMapper()
+    {
+        var mapper = new BsonMapper();
+        // Ticks keep full precision and no time-zone conversion, unlike LiteDB's DateTime mapping.
+        mapper.RegisterType(v => new BsonValue(v.UtcTicks), b => new DateTimeOffset(b.AsInt64, TimeSpan.Zero));
+        mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false);
+        mapper.Entity<Instruction>().Id(i => i.Ref, autoId: false);
+        mapper.Entity<Order>().Id(o => o.Ref, autoId: false).Ignore(o => o.IsOpen);
+        mapper.Entity<CommandRecord>().Id(c => c.CommandRef, autoId: false);
+        mapper.Entity<GatewayMeta>().Id(m => m.Id, autoId: false);
+        return mapper;
+    }
+}

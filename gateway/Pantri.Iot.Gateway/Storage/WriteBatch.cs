@@ -1,0 +1,35 @@
+using Pantri.Iot.Domain;
+
+namespace Pantri.Iot.Gateway.Storage;
+
+/// <summary>Everything one group commit writes, in one transaction.</summary>
+public sealed class WriteBatch
+{
+    /// <summary>Devices to upsert.</summary>
+    public Dictionary<string, Device> Devices { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Instructions to upsert (latest state wins).</summary>
+    public Dictionary<long, Instruction> Instructions { get; } = [];
+
+    /// <summary>Orders to upsert.</summary>
+    public Dictionary<long, Order> Orders { get; } = [];
+
+    /// <summary>Commands to insert.</summary>
+    public List<CommandRecord> Commands { get; } = [];
+
+    /// <summary>Meta document to upsert, when it changed.</summary>
+    public GatewayMeta? Meta { get; set; }
+
+    /// <summary>True when there is nothing to write.</summary>
+    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && Orders.Count == 0 && Commands.Count == 0 && Meta is null;
+
+    /// <summary>Empties the batch for reuse.</summary>
+    public void Clear()
+    {
+        Devices.Clear();
+        Instructions.Clear();
+        Orders.Clear();
+        Commands.Clear();
+        Meta = null;
+    }
+}

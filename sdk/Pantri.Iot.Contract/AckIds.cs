@@ -1,0 +1,38 @@
+namespace Pantri.Iot.Contract;
+
+/// <summary>The <c>ID</c> values of an acknowledgement; over HTTP they are also the status code.</summary>
+public static class AckIds
+{
+    /// <summary>A level/usage report was recorded, no order needed.</summary>
+    public const int Recorded = 200;
+
+    /// <summary>An order was placed.</summary>
+    public const int OrderPlaced = 201;
+
+    /// <summary>Malformed message.</summary>
+    public const int Malformed = 400;
+
+    /// <summary>The instruction is not paired with this device or not in this account.</summary>
+    public const int NotPaired = 403;
+
+    /// <summary>Unknown instruction.</summary>
+    public const int UnknownInstruction = 404;
+
+    /// <summary>An order for this instruction is already in progress, or the request conflicts with the state.</summary>
+    public const int Conflict = 409;
+
+    /// <summary>The device is sending too fast.</summary>
+    public const int TooFast = 429;
+
+    /// <summary>Storage or a dependency is unavailable; nothing was recorded.</summary>
+    public const int Unavailable = 503;
+
+    /// <summary>The <c>Status</c> of a successful acknowledgement.</summary>
+    public const string Done = "Done";
+
+    /// <summary>Builds the <c>Status</c> of a refusal.</summary>
+    public static string DidNotDo(string reason) => "Didn't do - " + reason;
+
+    /// <summary>True for 200 and 201.</summary>
+    public static bool IsSuccess(int id) => id is Recorded or OrderPlaced;
+}

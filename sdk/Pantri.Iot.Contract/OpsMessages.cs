@@ -1,0 +1,94 @@
+using System.Text.Json.Serialization;
+
+namespace Pantri.Iot.Contract;
+
+/// <summary>One processed command, as published on <c>pantri/v1/ops/events</c>.</summary>
+public sealed record OpsEvent
+{
+    /// <summary>When the gateway processed it (UTC).</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>trigger, level, usage (or http-trigger).</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>The device, or null for an app user.</summary>
+    public string? DeviceId { get; init; }
+
+    /// <summary>The account it acted for, when known.</summary>
+    public string? AccountId { get; init; }
+
+    /// <summary>The acknowledgement the command got.</summary>
+    public required Acknowledgement Ack { get; init; }
+}
+
+/// <summary>Retained presence of a device on <c>pantri/v1/ops/devices/{DeviceId}</c>.</summary>
+public sealed record DevicePresence
+{
+    /// <summary>The device.</summary>
+    public required string DeviceId { get; init; }
+
+    /// <summary><c>online</c> or <c>offline</c>.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>When the device was last connected or active.</summary>
+    public required DateTimeOffset LastSeen { get; init; }
+
+    /// <summary>For offline: <c>clean</c> when the device sent DISCONNECT, otherwise why it dropped.</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>Retained inventory of a tracked instruction on <c>pantri/v1/ops/inventory/{Instruction_Ref}</c>.</summary>
+public sealed record InventoryStatus
+{
+    /// <summary>The instruction.</summary>
+    [JsonPropertyName("Instruction_Ref")]
+    public required long InstructionRef { get; init; }
+
+    /// <summary>Current level, null until the first report.</summary>
+    public double? Level { get; init; }
+
+    /// <summary>Trigger point.</summary>
+    public required double ReorderAt { get; init; }
+
+    /// <summary>Unit of the level.</summary>
+    public required string Unit { get; init; }
+
+    /// <summary>Whether reaching the trigger point will order.</summary>
+    public required bool Armed { get; init; }
+
+    /// <summary>Expected time to the trigger point and to empty.</summary>
+    public required Forecast Forecast { get; init; }
+
+    /// <summary>When it last changed.</summary>
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>An order's state, as published on <c>pantri/v1/ops/orders/{OrderRef}</c> and
+/// <c>pantri/v1/devices/{DeviceId}/orders</c>.</summary>
+public sealed record OrderStatus
+{
+    /// <summary>The order.</summary>
+    public required long OrderRef { get; init; }
+
+    /// <summary>The instruction it re-orders.</summary>
+    [JsonPropertyName("Instruction_Ref")]
+    public required long InstructionRef { get; init; }
+
+    /// <summary>Placed, Submitted, Confirmed, Delivered, Failed or Cancelled.</summary>
+    public required string State { get; init; }
+
+    /// <summary>Product to order.</summary>
+    public required string Product { get; init; }
+
+    /// <summary>Retailer to order from.</summary>
+    public required string Retailer { get; init; }
+
+    /// <summary>How many.</summary>
+    public required int Quantity { get; init; }
+
+    /// <summary>The command that placed it.</summary>
+    public required long CommandRef { get; init; }
+
+    /// <summary>When it last changed.</summary>
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
