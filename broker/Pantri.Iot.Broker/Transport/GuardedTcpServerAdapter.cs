@@ -50,7 +50,14 @@ public sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSi
     /// <inheritdoc/>
     public Task StopAsync()
     {
-        _stopping?.Cancel();
+        try
+        {
+            _stopping?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
         _listener?.Dispose();
         _listener = null;
         return Task.CompletedTask;
@@ -59,9 +66,12 @@ public sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSi
     /// <inheritdoc/>
     public void Dispose()
     {
-        _stopping?.Cancel();
+        // MQTTnet disposes its adapters and so may the host: a second call must be harmless.
+        var stopping = Interlocked.Exchange(ref _stopping, null);
+        stopping?.Cancel();
+        stopping?.Dispose();
         _listener?.Dispose();
-        _stopping?.Dispose();
+        _listener = null;
     }
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)

@@ -21,7 +21,6 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
     private readonly DeviceDirectory _directory;
     private readonly ILogger<CommandProcessor> _logger;
     private readonly Channel<WorkItem> _queue;
-    private readonly CancellationTokenSource _stopping = new();
     private Thread? _thread;
     private WorkContext? _context;
     private RefAllocator? _refs;
@@ -96,8 +95,6 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
     public void Dispose()
     {
         _queue.Writer.TryComplete();
-        _stopping.Cancel();
-        _stopping.Dispose();
     }
 
     private void Reserve(GatewayMeta meta)

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Moq;
+using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Storage;
+using Pantri.Iot.Tests.Infrastructure;
+
+namespace Pantri.Iot.Tests.Gateway;
+
+[Category("Integration")]
+public sealed class StorageFailureTests
+{
+    [Test]
+    public async Task When_the_commit_fails_the_device_gets_503_nothing_is_recorded_and_a_retry_succeeds()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "pantri-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        using var real = new LiteDbGatewayStore(Path.Combine(dir, "pantri.db"));
+        var failing = false;
+        var store = new Mock<IGatewayStore>();
+        store.Setup(s => s.Load()).Returns(real.Load);
+        store.Setup(s => s.FindCommand(It.IsAny<string>())).Returns((string key) => real.FindCommand(key));
+        store.Setup(s => s.FindCommand(It.IsAny<long>())).Returns((long id) => real.FindCommand(id));
+        store.Setup(s => s.FindOrders(It.IsAny<string>(), It.IsAny<int>())).Returns((string a, int n) => real.FindOrders(a, n));
+        store.Setup(s => s.Commit(It.IsAny<WriteBatch>())).Callback((WriteBatch batch) =>
+        {
+            if (failing)
+            {
+                throw new IOException("disk unavailable");
+            }
+
+            real.Commit(batch);
+        });
+        await using var gateway = await TestGateway.StartAsync(
+            configure: b => b.Services.Replace(ServiceDescriptor.Singleton(store.Object)),
+            dataDirectory: dir);
+        await using var button = await gateway.ConnectButtonAsync();
+
+        failing = true;
+        var refused = await button.RequestAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref":123456789,"RequestId":"p1"}""");
+        failing = false;
+        var retried = await button.RequestAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref":123456789,"RequestId":"p1"}""");
+
+        Assert.That(refused.Id, Is.EqualTo(AckIds.Unavailable));
+        Assert.That(refused.Status, Does.Contain("nothing was recorded"));
+        Assert.That(real.FindCommand(refused.CommandRef), Is.Null);
+        Assert.That(retried.Id, Is.EqualTo(AckIds.OrderPlaced), "the failed attempt left no phantom open order behind");
+        Assert.That(retried.CommandRef, Is.Not.EqualTo(refused.CommandRef));
+        Assert.That(real.FindOrders("demo", 10), Has.Count.EqualTo(1));
+    }
+}

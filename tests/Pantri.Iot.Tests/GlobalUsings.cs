@@ -1,0 +1,4 @@
+global using System.Buffers;
+global using NUnit.Framework;
+
+[assembly: Parallelizable(ParallelScope.None)]

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using MQTTnet;
+using MQTTnet.Protocol;
+using Pantri.Iot.Contract;
+
+namespace Pantri.Iot.Tests.Infrastructure;
+
+/// <summary>An ops dashboard client: a real MQTT client logged in with the ops credential.</summary>
+public sealed class OpsClient : IAsyncDisposable
+{
+    private readonly IMqttClient _client;
+    private readonly List<(string Topic, JsonElement Json)> _messages = [];
+
+    private OpsClient(IMqttClient client)
+    {
+        _client = client;
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            using var doc = JsonDocument.Parse(e.ApplicationMessage.Payload.ToArray());
+            lock (_messages)
+            {
+                _messages.Add((e.ApplicationMessage.Topic, doc.RootElement.Clone()));
+            }
+
+            return Task.CompletedTask;
+        };
+    }
+
+    public static async Task<OpsClient> ConnectAsync(TestGateway gateway, string filter = Topics.OpsAll)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(TestDevice.Options(gateway.MqttPort, "ops-test", TestGateway.OpsUser, TestGateway.OpsPassword));
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        return new OpsClient(client);
+    }
+
+    public async Task<JsonElement> NextJsonAsync(string topic, Func<JsonElement, bool> match)
+    {
+        var deadline = DateTime.UtcNow + TestDevice.AckTimeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (_messages)
+            {
+                var index = _messages.FindIndex(m => m.Topic == topic && match(m.Json));
+                if (index >= 0)
+                {
+                    var found = _messages[index].Json;
+                    _messages.RemoveAt(index);
+                    return found;
+                }
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"Nothing matching on {topic}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync();
+        }
+
+        _client.Dispose();
+    }
+}
