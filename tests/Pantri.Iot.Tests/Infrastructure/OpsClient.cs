@@ -29,9 +29,10 @@ public sealed class OpsClient : IAsyncDisposable
     public static async Task<OpsClient> ConnectAsync(TestGateway gateway, string filter = Topics.OpsAll)
     {
         var client = new MqttClientFactory().CreateMqttClient();
+        var ops = new OpsClient(client); // listening before subscribing, so retained messages are not missed
         await client.ConnectAsync(TestDevice.Options(gateway.MqttPort, "ops-test", TestGateway.OpsUser, TestGateway.OpsPassword));
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
-        return new OpsClient(client);
+        return ops;
     }
 
     public async Task<JsonElement> NextJsonAsync(string topic, Func<JsonElement, bool> match)
