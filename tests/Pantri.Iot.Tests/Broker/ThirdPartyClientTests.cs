@@ -34,6 +34,25 @@ public sealed class ThirdPartyClientTests
     }
 
     [Test]
+    public async Task Mosquitto_rr_walks_the_demo_jar_to_its_trigger_point()
+    {
+        var acks = new List<Acknowledgement>();
+        for (var i = 0; i < 7; i++)
+        {
+            var output = await RunAsync("mosquitto_rr",
+                "-V", "mqttv311", "-h", "127.0.0.1", "-p", _gateway.MqttPort.ToString(CultureInfo.InvariantCulture),
+                "-i", "demo-jar", "-u", "demo-jar", "-P", _gateway.Demo.JarKey, "-q", "1",
+                "-t", "pantri/v1/devices/demo-jar/usage", "-e", "pantri/v1/devices/demo-jar/ack",
+                "-m", """{"Instruction_Ref":987654321}""", "-W", "10");
+            acks.Add(ContractJson.DeserializeAcknowledgement(System.Text.Encoding.UTF8.GetBytes(output.Trim()))!);
+        }
+
+        Assert.That(acks.Select(a => a.Id), Is.EqualTo(new[] { 200, 200, 200, 200, 200, 200, 201 }));
+        Assert.That(acks[^1].Level, Is.EqualTo(5));
+        Assert.That(_gateway.Orders(DemoCredentials.JarRef), Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public void Mosquitto_pub_with_a_wrong_key_is_refused()
     {
         Assert.That(async () => await RunAsync("mosquitto_pub",
