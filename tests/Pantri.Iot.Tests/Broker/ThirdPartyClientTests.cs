@@ -6,23 +6,14 @@ using Pantri.Iot.Tests.Infrastructure;
 namespace Pantri.Iot.Tests.Broker;
 
 /// <summary>Debian's Mosquitto clients speaking MQTT 3.1.1 to the gateway, as firmware would.</summary>
-[Category("Integration")]
-public sealed class ThirdPartyClientTests
+public sealed class ThirdPartyClientTests : GatewayTest
 {
-    private TestGateway _gateway = null!;
-
-    [SetUp]
-    public async Task StartGateway() => _gateway = await TestGateway.StartAsync();
-
-    [TearDown]
-    public async Task StopGateway() => await _gateway.DisposeAsync();
-
     [Test]
     public async Task Mosquitto_rr_over_mqtt311_presses_the_demo_button_and_gets_a_201_ack()
     {
         var output = await RunAsync("mosquitto_rr",
-            "-V", "mqttv311", "-h", "127.0.0.1", "-p", _gateway.MqttPort.ToString(CultureInfo.InvariantCulture),
-            "-i", "demo-button", "-u", "demo-button", "-P", _gateway.Demo.ButtonKey, "-q", "1",
+            "-V", "mqttv311", "-h", "127.0.0.1", "-p", Gateway.MqttPort.ToString(CultureInfo.InvariantCulture),
+            "-i", "demo-button", "-u", "demo-button", "-P", Gateway.Demo.ButtonKey, "-q", "1",
             "-t", "pantri/v1/devices/demo-button/trigger", "-e", "pantri/v1/devices/demo-button/ack",
             "-m", """{"Instruction_Ref":123456789,"RequestId":"fw-1"}""", "-W", "10");
 
@@ -30,7 +21,7 @@ public sealed class ThirdPartyClientTests
         Assert.That(ack.Id, Is.EqualTo(201));
         Assert.That(ack.Status, Is.EqualTo("Done"));
         Assert.That(ack.RequestId, Is.EqualTo("fw-1"));
-        Assert.That(_gateway.Store.FindOrder(ack.OrderRef!.Value), Is.Not.Null);
+        Assert.That(Gateway.Store.FindOrder(ack.OrderRef!.Value), Is.Not.Null);
     }
 
     [Test]
@@ -40,8 +31,8 @@ public sealed class ThirdPartyClientTests
         for (var i = 0; i < 7; i++)
         {
             var output = await RunAsync("mosquitto_rr",
-                "-V", "mqttv311", "-h", "127.0.0.1", "-p", _gateway.MqttPort.ToString(CultureInfo.InvariantCulture),
-                "-i", "demo-jar", "-u", "demo-jar", "-P", _gateway.Demo.JarKey, "-q", "1",
+                "-V", "mqttv311", "-h", "127.0.0.1", "-p", Gateway.MqttPort.ToString(CultureInfo.InvariantCulture),
+                "-i", "demo-jar", "-u", "demo-jar", "-P", Gateway.Demo.JarKey, "-q", "1",
                 "-t", "pantri/v1/devices/demo-jar/usage", "-e", "pantri/v1/devices/demo-jar/ack",
                 "-m", """{"Instruction_Ref":987654321}""", "-W", "10");
             acks.Add(ContractJson.DeserializeAcknowledgement(System.Text.Encoding.UTF8.GetBytes(output.Trim()))!);
@@ -49,14 +40,14 @@ public sealed class ThirdPartyClientTests
 
         Assert.That(acks.Select(a => a.Id), Is.EqualTo(new[] { 200, 200, 200, 200, 200, 200, 201 }));
         Assert.That(acks[^1].Level, Is.EqualTo(5));
-        Assert.That(_gateway.Orders(DemoCredentials.JarRef), Has.Count.EqualTo(1));
+        Assert.That(Gateway.Orders(DemoCredentials.JarRef), Has.Count.EqualTo(1));
     }
 
     [Test]
     public void Mosquitto_pub_with_a_wrong_key_is_refused()
     {
         Assert.That(async () => await RunAsync("mosquitto_pub",
-            "-V", "mqttv311", "-h", "127.0.0.1", "-p", _gateway.MqttPort.ToString(CultureInfo.InvariantCulture),
+            "-V", "mqttv311", "-h", "127.0.0.1", "-p", Gateway.MqttPort.ToString(CultureInfo.InvariantCulture),
             "-i", "demo-button", "-u", "demo-button", "-P", "wrong", "-q", "1",
             "-t", "pantri/v1/devices/demo-button/trigger", "-m", "123456789"), Throws.InvalidOperationException.With.Message.Contains("refused"));
     }

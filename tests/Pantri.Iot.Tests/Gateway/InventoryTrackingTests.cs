@@ -5,22 +5,13 @@ using Pantri.Iot.Tests.Infrastructure;
 
 namespace Pantri.Iot.Tests.Gateway;
 
-[Category("Integration")]
-public sealed class InventoryTrackingTests
+public sealed class InventoryTrackingTests : GatewayTest
 {
-    private TestGateway _gateway = null!;
-
-    [SetUp]
-    public async Task StartGateway() => _gateway = await TestGateway.StartAsync();
-
-    [TearDown]
-    public async Task StopGateway() => await _gateway.DisposeAsync();
-
     [Test]
     public async Task The_demo_jar_walk_through_orders_once_per_low_level()
     {
-        await using var jar = await _gateway.ConnectJarAsync();
-        using var http = _gateway.Http(_gateway.Demo.UserAuth);
+        await using var jar = await Gateway.ConnectJarAsync();
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
 
         var walk = new List<Acknowledgement>();
         for (var i = 0; i < 7; i++)
@@ -60,13 +51,13 @@ public sealed class InventoryTrackingTests
             Assert.That(afterClose.Id, Is.EqualTo(201), "with the first order closed, the low level orders again");
             Assert.That(afterClose.OrderRef, Is.Not.EqualTo(firstOrder));
         });
-        Assert.That(_gateway.Orders(DemoCredentials.JarRef), Has.Count.EqualTo(2));
+        Assert.That(Gateway.Orders(DemoCredentials.JarRef), Has.Count.EqualTo(2));
     }
 
     [Test]
     public async Task A_replayed_usage_report_does_not_subtract_twice()
     {
-        await using var jar = await _gateway.ConnectJarAsync();
+        await using var jar = await Gateway.ConnectJarAsync();
         const string Report = """{"Instruction_Ref":987654321,"Used":2,"RequestId":"u-1"}""";
 
         var first = await jar.RequestAsync(DeviceTopicKind.Usage, Report);
@@ -88,7 +79,7 @@ public sealed class InventoryTrackingTests
     [TestCase("""{"Level":3}""")]
     public async Task Bad_level_values_get_400_and_change_nothing(string payload)
     {
-        await using var jar = await _gateway.ConnectJarAsync();
+        await using var jar = await Gateway.ConnectJarAsync();
 
         var ack = await jar.RequestAsync(DeviceTopicKind.Level, payload);
         var check = await Usage(jar, used: 0);
@@ -101,7 +92,7 @@ public sealed class InventoryTrackingTests
     [TestCase("""{"Instruction_Ref":987654321,"Used":1e12}""")]
     public async Task Bad_usage_values_get_400(string payload)
     {
-        await using var jar = await _gateway.ConnectJarAsync();
+        await using var jar = await Gateway.ConnectJarAsync();
 
         Assert.That((await jar.RequestAsync(DeviceTopicKind.Usage, payload)).Id, Is.EqualTo(400));
     }
@@ -109,10 +100,10 @@ public sealed class InventoryTrackingTests
     [Test]
     public async Task Usage_before_any_level_is_known_gets_409()
     {
-        using var http = _gateway.Http(_gateway.Demo.UserAuth);
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
         var created = await http.PostAsync("/v1/instructions", TriggerFlowTests.Json("""{"Product":"Tablets","Retailer":"shop","DeviceIds":["demo-jar"],"Tracking":{"ReorderAt":10,"Unit":"count"}}"""));
         var reference = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Instruction_Ref").GetInt64();
-        await using var jar = await _gateway.ConnectJarAsync();
+        await using var jar = await Gateway.ConnectJarAsync();
 
         var usage = await jar.RequestAsync(DeviceTopicKind.Usage, $$"""{"Instruction_Ref":{{reference}}}""");
         var level = await jar.RequestAsync(DeviceTopicKind.Level, $$"""{"Instruction_Ref":{{reference}},"Level":40}""");
@@ -126,7 +117,7 @@ public sealed class InventoryTrackingTests
     [Test]
     public async Task A_level_report_on_an_untracked_instruction_gets_409()
     {
-        await using var button = await _gateway.ConnectButtonAsync();
+        await using var button = await Gateway.ConnectButtonAsync();
 
         var ack = await button.RequestAsync(DeviceTopicKind.Level, """{"Instruction_Ref":123456789,"Level":3}""");
 
@@ -137,31 +128,31 @@ public sealed class InventoryTrackingTests
     public async Task A_restart_between_readings_keeps_the_level_and_the_disarmed_rule()
     {
         long orderRef;
-        await using (var jar = await _gateway.ConnectJarAsync())
+        await using (var jar = await Gateway.ConnectJarAsync())
         {
             await Level(jar, 7);
             orderRef = (await Level(jar, 5)).OrderRef!.Value;
         }
 
-        await _gateway.RestartAsync();
-        await using var again = await _gateway.ConnectJarAsync();
+        await Gateway.RestartAsync();
+        await using var again = await Gateway.ConnectJarAsync();
         var low = await Level(again, 4);
         var used = await Usage(again);
 
         Assert.That(low.Id, Is.EqualTo(200));
         Assert.That(low.Armed, Is.False);
         Assert.That(used.Level, Is.EqualTo(3));
-        Assert.That(_gateway.Orders(DemoCredentials.JarRef).Single().Ref, Is.EqualTo(orderRef));
+        Assert.That(Gateway.Orders(DemoCredentials.JarRef).Single().Ref, Is.EqualTo(orderRef));
     }
 
     [Test]
     public async Task A_trigger_racing_low_readings_from_two_devices_makes_one_order()
     {
-        using var http = _gateway.Http(_gateway.Demo.UserAuth);
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
         var scale = await (await http.PostAsync("/v1/devices", TriggerFlowTests.Json("""{"DeviceId":"pantry-scale"}"""))).Content.ReadFromJsonAsync<JsonElement>();
         await http.PostAsync("/v1/instructions/987654321/devices/pantry-scale", null);
-        await using var jar = await _gateway.ConnectJarAsync();
-        await using var scaleDevice = await _gateway.ConnectAsync("pantry-scale", scale.GetProperty("Device_Key").GetString()!);
+        await using var jar = await Gateway.ConnectJarAsync();
+        await using var scaleDevice = await Gateway.ConnectAsync("pantry-scale", scale.GetProperty("Device_Key").GetString()!);
 
         var sends = new[]
         {
@@ -175,15 +166,15 @@ public sealed class InventoryTrackingTests
 
         Assert.That(acks.Count(a => a.Id == 201), Is.EqualTo(1));
         Assert.That(acks.Select(a => a.OrderRef).Where(r => r is not null).Distinct().Count(), Is.EqualTo(1), "every ack that names an order names the same one");
-        Assert.That(_gateway.Orders(DemoCredentials.JarRef), Has.Count.EqualTo(1));
+        Assert.That(Gateway.Orders(DemoCredentials.JarRef), Has.Count.EqualTo(1));
     }
 
     [Test]
     public async Task Inventory_is_retained_for_ops_and_acks_carry_the_forecast()
     {
-        await using var jar = await _gateway.ConnectJarAsync();
+        await using var jar = await Gateway.ConnectJarAsync();
         var ack = await Usage(jar);
-        await using var ops = await OpsClient.ConnectAsync(_gateway, Topics.OpsInventory(DemoCredentials.JarRef));
+        await using var ops = await OpsClient.ConnectAsync(Gateway, Topics.OpsInventory(DemoCredentials.JarRef));
 
         var inventory = await ops.NextJsonAsync(Topics.OpsInventory(DemoCredentials.JarRef), _ => true);
 
@@ -199,9 +190,9 @@ public sealed class InventoryTrackingTests
     [Test]
     public async Task The_user_sets_the_trigger_point_over_http()
     {
-        using var http = _gateway.Http(_gateway.Demo.UserAuth);
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
         var response = await http.PutAsync("/v1/instructions/987654321/tracking", TriggerFlowTests.Json("""{"ReorderAt":10,"Unit":"count","Hysteresis":1}"""));
-        await using var jar = await _gateway.ConnectJarAsync();
+        await using var jar = await Gateway.ConnectJarAsync();
 
         var ack = await Level(jar, 10);
 
