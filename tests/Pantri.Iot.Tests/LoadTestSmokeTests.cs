@@ -1,6 +1,13 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
 using NUnit.Framework;
+using Pantri.Iot.Contract;
 using Pantri.Iot.LoadTest;
 using Pantri.Iot.LoadTest.Load;
 using Pantri.Iot.LoadTest.Targets;
@@ -60,4 +67,50 @@ public sealed class LoadTestSmokeTests
         var (orders, duplicates) = gateway.CountOrders();
         Assert.That((orders, duplicates), Is.EqualTo((Devices, 0)), "one order per instruction, from its first press");
     }
+
+    [Test]
+    public async Task Acks_reach_only_a_subscribed_device_at_its_granted_qos_and_response_topics_still_work(CancellationToken cancellationToken)
+    {
+        await using var gateway = await InProcessGateway.StartAsync(_dataDirectory, 0, cancellationToken);
+        var device = (await gateway.ProvisionAsync(1, "direct", cancellationToken))[0];
+        var received = new BlockingCollection<MqttApplicationMessage>();
+        using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            received.Add(e.ApplicationMessage, cancellationToken);
+            return Task.CompletedTask;
+        };
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", gateway.Port).WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithClientId(device.DeviceId).WithCredentials(device.DeviceId, device.Key).Build(), cancellationToken);
+
+        // Not subscribed yet: this request is processed, but its ack must not be delivered.
+        await client.PublishAsync(Request(device, "unsubscribed", responseTopic: null), cancellationToken);
+        await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(Topics.DeviceNamespace(device.DeviceId) + "#", MqttQualityOfServiceLevel.AtMostOnce).Build(), cancellationToken);
+        var responseTopic = Topics.DeviceNamespace(device.DeviceId) + "replies/1";
+        await client.PublishAsync(Request(device, "subscribed", responseTopic), cancellationToken);
+
+        var first = received.Take(cancellationToken);
+        var second = received.Take(cancellationToken);
+        var byTopic = new[] { first, second }.ToDictionary(m => m.Topic);
+        Assert.Multiple(() =>
+        {
+            Assert.That(byTopic.Keys, Is.EquivalentTo(new[] { Topics.Device(device.DeviceId, DeviceTopicKind.Ack), responseTopic }));
+            Assert.That(byTopic.Values.Select(RequestIdOf), Has.All.EqualTo("subscribed"), "the ack of the request sent before SUBSCRIBE never arrives");
+            Assert.That(byTopic.Values.Select(m => m.QualityOfServiceLevel), Has.All.EqualTo(MqttQualityOfServiceLevel.AtMostOnce), "granted QoS 0 caps delivery");
+            Assert.That(byTopic[responseTopic].CorrelationData, Is.EqualTo("corr"u8.ToArray()));
+        });
+    }
+
+    private static MqttApplicationMessage Request(DeviceCredential device, string requestId, string? responseTopic) => new()
+    {
+        Topic = Topics.Device(device.DeviceId, DeviceTopicKind.Trigger),
+        Payload = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{{\"Instruction_Ref\":{device.InstructionRef},\"RequestId\":\"{requestId}\"}}"))),
+        QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
+        ResponseTopic = responseTopic!,
+        CorrelationData = responseTopic is null ? null! : "corr"u8.ToArray(),
+    };
+
+    private static string? RequestIdOf(MqttApplicationMessage message) =>
+        ContractJson.DeserializeAcknowledgement(message.Payload.ToArray())?.RequestId;
 }
