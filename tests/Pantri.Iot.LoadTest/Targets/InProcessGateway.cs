@@ -1,0 +1,104 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Pantri.Iot.Broker;
+using Pantri.Iot.Gateway;
+using Pantri.Iot.Gateway.Commands;
+using Pantri.Iot.Gateway.Storage;
+
+namespace Pantri.Iot.LoadTest.Targets;
+
+/// <summary>The real gateway (GatewayHost) in this process on loopback: for provisioning, for reading its storage
+/// after a run, and for the smoke test.</summary>
+public sealed class InProcessGateway : IAsyncDisposable
+{
+    /// <summary>The account every simulated device belongs to.</summary>
+    public const string Account = "bench";
+
+    private readonly WebApplication _app;
+
+    private InProcessGateway(WebApplication app) => _app = app;
+
+    /// <summary>The MQTT port.</summary>
+    public int Port => _app.Services.GetRequiredService<EmbeddedMqttServer>().Port;
+
+    /// <summary>The gateway's storage.</summary>
+    public IGatewayStore Store => _app.Services.GetRequiredService<IGatewayStore>();
+
+    /// <summary>The arguments a benchmark gateway runs with: loopback only, no demo data, no per-device rate limit
+    /// (the harness offers the load on purpose), quiet logs.</summary>
+    public static string[] Arguments(string dataDirectory, int mqttPort) =>
+    [
+        "--Pantri:DataDirectory=" + dataDirectory,
+        "--Pantri:Mqtt:Port=" + mqttPort.ToString(CultureInfo.InvariantCulture),
+        "--Pantri:Mqtt:BindAddress=127.0.0.1",
+        "--urls=http://127.0.0.1:0",
+        "--Pantri:CommandsPerSecond=1000000",
+        "--Pantri:CommandBurst=1000000",
+        "--Pantri:CreateDemoHousehold=false",
+        "--Serilog:MinimumLevel:Default=Warning",
+    ];
+
+    /// <summary>Starts a gateway on <paramref name="dataDirectory"/>; <paramref name="mqttPort"/> 0 picks a free port.</summary>
+    public static async Task<InProcessGateway> StartAsync(string dataDirectory, int mqttPort, CancellationToken cancellationToken, params string[] extraArguments)
+    {
+        var app = GatewayHost.Build([.. Arguments(dataDirectory, mqttPort), .. extraArguments]);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        return new InProcessGateway(app);
+    }
+
+    /// <summary>Creates <paramref name="count"/> devices, each paired with its own tracked instruction (level 50,
+    /// trigger point 2: a level report of 12 is recorded without ordering; the first trigger orders).</summary>
+    public async Task<IReadOnlyList<DeviceCredential>> ProvisionAsync(int count, string prefix, CancellationToken cancellationToken)
+    {
+        var setup = _app.Services.GetRequiredService<SetupService>();
+        var result = new DeviceCredential[count];
+        const int chunk = 2000;
+        for (var from = 0; from < count; from += chunk)
+        {
+            var ids = Enumerable.Range(from, Math.Min(chunk, count - from)).Select(i => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i:D6}")).ToList();
+            var devices = await Task.WhenAll(ids.Select(id => setup.CreateDeviceAsync(Account, id, cancellationToken))).ConfigureAwait(false);
+            var instructions = await Task.WhenAll(ids.Select(id => setup.CreateInstructionAsync(Account, new NewInstruction
+            {
+                Product = "Benchmark beans",
+                Retailer = "Bench",
+                Quantity = 1,
+                DeviceIds = [id],
+                Tracking = new TrackingSettings { ReorderAt = 2, Level = 50 },
+            }, cancellationToken))).ConfigureAwait(false);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                var device = devices[i].Value ?? throw new InvalidOperationException($"creating {ids[i]} failed: {devices[i].Error}");
+                var instruction = instructions[i].Value ?? throw new InvalidOperationException($"pairing {ids[i]} failed: {instructions[i].Error}");
+                result[from + i] = new DeviceCredential(device.DeviceId, device.DeviceKey, instruction.InstructionRef);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>How many of <paramref name="commandRefs"/> are not in storage.</summary>
+    public int CountMissing(IEnumerable<long> commandRefs) => commandRefs.Count(r => Store.FindCommand(r) is null);
+
+    /// <summary>Instructions with more than one order (a duplicate order), and the number of orders.</summary>
+    public (int Orders, int InstructionsWithDuplicates) CountOrders()
+    {
+        var orders = Store.FindOrders(Account, int.MaxValue);
+        return (orders.Count, orders.GroupBy(o => o.InstructionRef).Count(g => g.Count() > 1));
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        try
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // CommandProcessor is registered twice (singleton and hosted-service factory), so the container disposes
+            // it twice and its second Dispose throws. Everything is stopped and released by then.
+        }
+    }
+}
