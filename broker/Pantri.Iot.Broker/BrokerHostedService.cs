@@ -34,7 +34,7 @@ public sealed partial class BrokerHostedService(
         server.InterceptingPublishAsync += InterceptPublishAsync;
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         server.ClientConnectedAsync += e => PublishPresenceAsync(e.SessionItems, "online", null);
-        server.ClientDisconnectedAsync += e => PublishPresenceAsync(e.SessionItems, "offline", e.DisconnectType.ToString().ToLowerInvariant());
+        server.ClientDisconnectedAsync += e => PublishPresenceAsync(e.SessionItems, "offline", DisconnectReason(e.DisconnectType));
         server.QueuedApplicationMessageOverwrittenAsync += _ =>
         {
             var dropped = Interlocked.Increment(ref _droppedMessages);
@@ -150,6 +150,15 @@ public sealed partial class BrokerHostedService(
         var presence = new DevicePresence { DeviceId = identity.Name, Status = status, LastSeen = time.GetUtcNow(), Reason = reason };
         return broker.PublishAsync(new OutboundMessage(Topics.OpsDevice(identity.Name), ContractJson.Serialize(presence), Retain: true), CancellationToken.None);
     }
+
+    /// <summary>The presence <c>Reason</c>: <c>clean</c> (the device sent DISCONNECT), <c>dropped</c> (the connection
+    /// was lost or closed without one), <c>takeover</c> (the same id connected again).</summary>
+    internal static string DisconnectReason(MqttClientDisconnectType type) => type switch
+    {
+        MqttClientDisconnectType.Clean => "clean",
+        MqttClientDisconnectType.Takeover => "takeover",
+        _ => "dropped",
+    };
 
     private bool IsOpsLogin(string userName, byte[]? password)
     {

@@ -11,18 +11,22 @@ namespace Pantri.Iot.Broker;
 
 /// <summary>Owns the MQTTnet server and publishes the gateway's messages into it. Started by
 /// <see cref="BrokerHostedService"/>, which also wires its authentication and authorisation.</summary>
-/// <remarks>A message to a device topic goes straight into that device's session instead of through
-/// <c>InjectApplicationMessage</c>, which matches every message against every subscribed session
-/// (dotnet/MQTTnet#2174): with one ack topic per device that made each ack cost O(connected devices). Only the
-/// session whose ClientId is the device id can hold a subscription there (the authoriser confines every device to its
-/// own namespace and ops to the ops topics), so looking at that one session is the same decision the scan makes.
-/// Ops topics and retained messages still take the full path.</remarks>
+/// <remarks>No gateway message goes through <c>InjectApplicationMessage</c>, which matches every message against
+/// every subscribed session (dotnet/MQTTnet#2174): with one ack topic per device that made each ack, ops event,
+/// inventory and presence message cost O(connected devices). The authoriser confines every device to its own
+/// namespace and ops to the ops topics, so a message to <c>pantri/v1/devices/{id}/…</c> can only match session
+/// <c>{id}</c>, and a message under <c>pantri/v1/ops/</c> only the ops sessions (<see cref="OpsSessions"/>): looking
+/// at those decides what the scan decided. Retained messages are stored with <c>UpdateRetainedMessageAsync</c> (a
+/// dictionary under a lock, no scan), so late subscribers still get them from MQTTnet at SUBSCRIBE. As in MQTTnet's
+/// own routing, a retained update racing a SUBSCRIBE can be missed by it: MQTTnet takes its retained snapshot before
+/// the subscription exists.</remarks>
 public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 {
     /// <summary>Sender id of messages the gateway injects; empty, so no device can ever have it.</summary>
     internal const string GatewaySenderId = "";
 
     private readonly MqttServer _server;
+    private readonly OpsSessions _opsSessions = new();
 
     /// <summary>Creates the server (not started).</summary>
     public EmbeddedMqttServer(IOptions<BrokerOptions> options)
@@ -38,6 +42,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
         _server = new MqttServerFactory().CreateMqttServer(serverOptions, [Adapter]);
         _server.ClientSubscribedTopicAsync += RecordSubscription;
         _server.ClientUnsubscribedTopicAsync += ForgetSubscription;
+        _server.ClientDisconnectedAsync += ForgetOpsSession;
     }
 
     /// <summary>The MQTTnet server, for wiring events.</summary>
@@ -73,7 +78,69 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             return;
         }
 
+        if (message.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal))
+        {
+            await PublishToOpsAsync(applicationMessage).ConfigureAwait(false);
+            return;
+        }
+
+        // Nothing else is published by the gateway today; keep the broker's own routing for anything that is.
         await _server.InjectApplicationMessage(new InjectedMqttApplicationMessage(applicationMessage) { SenderClientId = GatewaySenderId }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores a retained ops message for late subscribers and queues it in each ops session subscribed to a
+    /// matching filter, at min(QoS 1, granted) and with the retain flag cleared unless the subscriber asked for
+    /// Retain-As-Published — what MQTTnet's routing does for current subscribers.</summary>
+    private async Task PublishToOpsAsync(MqttApplicationMessage message)
+    {
+        var retain = message.Retain;
+        if (retain)
+        {
+            // MQTTnet keeps this instance: deliver copies, never mutate it.
+            await _server.UpdateRetainedMessageAsync(message).ConfigureAwait(false);
+        }
+
+        if (_opsSessions.IsEmpty)
+        {
+            return;
+        }
+
+        foreach (var subscriptions in _opsSessions.Snapshot)
+        {
+            if (!subscriptions.TryMatch(message.Topic, out var granted, out var retainAsPublished))
+            {
+                continue;
+            }
+
+            MqttSessionStatus session;
+            try
+            {
+                session = await _server.GetSessionAsync(subscriptions.ClientId).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                _opsSessions.Remove(subscriptions);
+                continue;
+            }
+
+            if (!ReferenceEquals(session.Items[SessionSubscriptions.SessionKey], subscriptions))
+            {
+                // The id now belongs to a newer session (clean-start takeover); it registers itself when it subscribes.
+                _opsSessions.Remove(subscriptions);
+                continue;
+            }
+
+            var copy = new MqttApplicationMessage
+            {
+                Topic = message.Topic,
+                Payload = message.Payload,
+                QualityOfServiceLevel = granted < MqttQualityOfServiceLevel.AtLeastOnce ? granted : MqttQualityOfServiceLevel.AtLeastOnce,
+                Retain = retain && retainAsPublished,
+                ContentType = message.ContentType,
+                CorrelationData = message.CorrelationData,
+            };
+            session.TryEnqueueApplicationMessage(copy, out _);
+        }
     }
 
     /// <summary>Queues <paramref name="message"/> in the device's session when it subscribed to a matching filter,
@@ -91,7 +158,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             return;
         }
 
-        if (session.Items[DeviceSubscriptions.SessionKey] is not DeviceSubscriptions subscriptions || !subscriptions.TryMatch(message.Topic, out var granted))
+        if (session.Items[SessionSubscriptions.SessionKey] is not SessionSubscriptions subscriptions || !subscriptions.TryMatch(message.Topic, out var granted, out _))
         {
             return;
         }
@@ -103,18 +170,16 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
         session.TryEnqueueApplicationMessage(message, out _);
     }
 
-    private static Task RecordSubscription(ClientSubscribedTopicEventArgs e)
+    private Task RecordSubscription(ClientSubscribedTopicEventArgs e)
     {
-        if (e.TopicFilter.Topic.StartsWith(Topics.DevicesPrefix, StringComparison.Ordinal))
+        // The interceptor only refuses, never downgrades, so the requested QoS is the granted one. Only the device
+        // namespace and the ops topics can get here (the authoriser refuses everything else).
+        var filter = e.TopicFilter;
+        var subscriptions = SessionSubscriptions.Of(e.SessionItems, e.ClientId);
+        subscriptions.Add(filter.Topic, filter.QualityOfServiceLevel, filter.RetainAsPublished);
+        if (filter.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal))
         {
-            // The interceptor only refuses, never downgrades, so the requested QoS is the granted one.
-            if (e.SessionItems[DeviceSubscriptions.SessionKey] is not DeviceSubscriptions subscriptions)
-            {
-                subscriptions = new DeviceSubscriptions();
-                e.SessionItems[DeviceSubscriptions.SessionKey] = subscriptions;
-            }
-
-            subscriptions.Add(e.TopicFilter.Topic, e.TopicFilter.QualityOfServiceLevel);
+            _opsSessions.Add(subscriptions);
         }
 
         return Task.CompletedTask;
@@ -122,7 +187,18 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 
     private static Task ForgetSubscription(ClientUnsubscribedTopicEventArgs e)
     {
-        (e.SessionItems[DeviceSubscriptions.SessionKey] as DeviceSubscriptions)?.Remove(e.TopicFilter);
+        (e.SessionItems[SessionSubscriptions.SessionKey] as SessionSubscriptions)?.Remove(e.TopicFilter);
+        return Task.CompletedTask;
+    }
+
+    private Task ForgetOpsSession(ClientDisconnectedEventArgs e)
+    {
+        // A takeover may hand the same session to the new connection (no clean start); publishing checks that.
+        if (e.DisconnectType != MqttClientDisconnectType.Takeover && e.SessionItems[SessionSubscriptions.SessionKey] is SessionSubscriptions subscriptions)
+        {
+            _opsSessions.Remove(subscriptions);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -26,11 +26,13 @@ public sealed class OpsClient : IAsyncDisposable
         };
     }
 
-    public static async Task<OpsClient> ConnectAsync(TestGateway gateway, string filter = Topics.OpsAll)
+    public static async Task<OpsClient> ConnectAsync(TestGateway gateway, string filter = Topics.OpsAll, bool cleanStart = true)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var ops = new OpsClient(client); // listening before subscribing, so retained messages are not missed
-        await client.ConnectAsync(TestDevice.Options(gateway.MqttPort, "ops-test", TestGateway.OpsUser, TestGateway.OpsPassword));
+        var options = TestDevice.Options(gateway.MqttPort, "ops-test", TestGateway.OpsUser, TestGateway.OpsPassword);
+        options.CleanSession = cleanStart;
+        await client.ConnectAsync(options);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
         return ops;
     }
@@ -55,6 +57,16 @@ public sealed class OpsClient : IAsyncDisposable
         }
 
         throw new TimeoutException($"Nothing matching on {topic}");
+    }
+
+    /// <summary>True when nothing matching <paramref name="topic"/> arrives (or is already here) within <paramref name="quiet"/>.</summary>
+    public async Task<bool> ReceivesNothingAsync(Func<string, bool> topic, TimeSpan quiet)
+    {
+        await Task.Delay(quiet);
+        lock (_messages)
+        {
+            return !_messages.Exists(m => topic(m.Topic));
+        }
     }
 
     public async ValueTask DisposeAsync()
