@@ -91,14 +91,6 @@ public sealed class InProcessGateway : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync().ConfigureAwait(false);
-        try
-        {
-            await _app.DisposeAsync().ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            // CommandProcessor is registered twice (singleton and hosted-service factory), so the container disposes
-            // it twice and its second Dispose throws. Everything is stopped and released by then.
-        }
+        await _app.DisposeAsync().ConfigureAwait(false);
     }
 }
