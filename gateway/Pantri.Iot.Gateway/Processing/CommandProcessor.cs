@@ -77,6 +77,7 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
         var ledger = new ReplenishmentLedger(state.Devices, state.Instructions, state.OpenOrders);
         _directory.Load(state.Devices);
         _context = new WorkContext(_store, _refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), ledger, meta);
+        _context.LoadRecentKeys(_time.GetUtcNow() - _options.IdempotencyWindow);
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
         LogStarted(_logger, _options.DatabasePath, state.Devices.Count, state.Instructions.Count, state.OpenOrders.Count);
@@ -179,6 +180,7 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
                 continue;
             }
 
+            context.Committed(context.Now - _options.IdempotencyWindow);
             Interlocked.Increment(ref _committedBatches);
             Interlocked.Add(ref _committedCommands, context.Batch.Commands.Count);
             _directory.Apply(context.DeviceChanges);

@@ -8,7 +8,11 @@ namespace Pantri.Iot.Gateway.Processing;
 /// and the messages to publish once the batch is committed.</summary>
 public sealed class WorkContext
 {
+    /// <summary>Most idempotency keys held in memory (≈ 60 bytes each).</summary>
+    internal const int RecentKeyCapacity = 1_000_000;
+
     private readonly Dictionary<string, CommandRecord> _pendingKeys = new(StringComparer.Ordinal);
+    private readonly RecentCommandKeys _recentKeys = new(RecentKeyCapacity);
 
     internal WorkContext(IGatewayStore store, RefAllocator refs, TokenBucketLimiter limiter, ReplenishmentLedger ledger, GatewayMeta meta)
     {
@@ -59,11 +63,59 @@ public sealed class WorkContext
         }
     }
 
-    /// <summary>The command already processed under <paramref name="key"/> since <paramref name="since"/>.</summary>
+    /// <summary>The command already processed under <paramref name="key"/> since <paramref name="since"/>. A key
+    /// never seen is answered from memory when it is covered (<see cref="RecentCommandKeys"/>); storage is read only
+    /// for a replay, a hash collision, or a span memory no longer covers.</summary>
     public CommandRecord? FindCommand(string key, DateTimeOffset since)
     {
-        var found = _pendingKeys.GetValueOrDefault(key) ?? Store.FindCommand(key);
+        ArgumentNullException.ThrowIfNull(key);
+        var found = _pendingKeys.GetValueOrDefault(key);
+        if (found is null)
+        {
+            switch (_recentKeys.Find(key, since, out var candidate))
+            {
+                case RecentCommandKeys.Answer.None:
+                    return null;
+                case RecentCommandKeys.Answer.Candidate:
+                    found = Store.FindCommand(candidate);
+                    if (found?.IdempotencyKey != key)
+                    {
+                        found = Store.FindCommand(key);
+                    }
+
+                    break;
+                default:
+                    found = Store.FindCommand(key);
+                    break;
+            }
+        }
+
         return found is not null && found.At >= since ? found : null;
+    }
+
+    /// <summary>Fills the in-memory key index from storage, covering <paramref name="since"/> onwards when the store
+    /// can list its recent keys (otherwise every lookup reads storage, as before).</summary>
+    internal void LoadRecentKeys(DateTimeOffset since)
+    {
+        if (Store is IRecentCommandKeys recent)
+        {
+            _recentKeys.Start(since, recent.RecentCommandKeys(since, RecentKeyCapacity));
+        }
+    }
+
+    /// <summary>Call after the batch is committed: its keys now exist in storage. Keys older than
+    /// <paramref name="forgetBefore"/> are dropped from memory.</summary>
+    internal void Committed(DateTimeOffset forgetBefore)
+    {
+        foreach (var record in Batch.Commands)
+        {
+            if (record.IdempotencyKey is { } key)
+            {
+                _recentKeys.Add(key, record.CommandRef, record.At);
+            }
+        }
+
+        _recentKeys.Trim(forgetBefore);
     }
 
     internal void Reset(DateTimeOffset now)

@@ -6,7 +6,7 @@ namespace Pantri.Iot.Gateway.Storage;
 /// <summary>LiteDB storage in direct mode, one database per process. Commits are synchronous and stay on the
 /// calling thread (LiteDB transactions are thread-bound). LiteDB writes each commit to its log file without
 /// fsync: a killed process keeps every commit, a power cut can lose the last ones.</summary>
-public sealed class LiteDbGatewayStore : IGatewayStore
+public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
 {
     private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed)];
     private readonly LiteDatabase _db;
@@ -28,6 +28,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
         _commands.EnsureIndex(c => c.IdempotencyKey);
+        // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
+        _commands.EnsureIndex(c => c.At);
     }
 
     /// <inheritdoc/>
@@ -87,6 +89,16 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     /// <inheritdoc/>
     public CommandRecord? FindCommand(string idempotencyKey) =>
         _commands.Find(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<(string Key, long CommandRef, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit) =>
+        _commands.Query()
+            .Where(c => c.At >= since && c.IdempotencyKey != null)
+            .OrderByDescending(c => c.At)
+            .Limit(limit)
+            .ToEnumerable()
+            .Select(c => (c.IdempotencyKey!, c.CommandRef, c.At))
+            .ToList();
 
     /// <inheritdoc/>
     public CommandRecord? FindCommand(long commandRef) => _commands.FindById(commandRef);

@@ -1,0 +1,125 @@
+namespace Pantri.Iot.Gateway.Processing;
+
+/// <summary>The idempotency keys of every command committed at or after <see cref="CoveredSince"/>, in memory, so
+/// the common case — a new RequestId — is answered without touching storage. Keys are held as 64-bit hashes
+/// (≈ 60 bytes an entry): a hash hit is only a candidate that the caller verifies against the stored record, a hash
+/// miss inside the covered span is a definite "never seen". Bounded: past <see cref="Capacity"/> the oldest entries
+/// go and the covered span shrinks; lookups the span no longer answers fall back to storage. Writer thread only.</summary>
+internal sealed class RecentCommandKeys(int capacity)
+{
+    private readonly Dictionary<ulong, (long CommandRef, long AtTicks)> _byHash = [];
+    private readonly Queue<(ulong Hash, long CommandRef, long AtTicks)> _byAge = new();
+
+    /// <summary>The outcome of <see cref="Find"/>.</summary>
+    public enum Answer
+    {
+        /// <summary>No command with this key at or after the given time.</summary>
+        None,
+
+        /// <summary>The latest command whose key has the same hash; verify its key.</summary>
+        Candidate,
+
+        /// <summary>Not covered: ask storage.</summary>
+        Unknown,
+    }
+
+    /// <summary>Most entries kept.</summary>
+    public int Capacity { get; } = capacity;
+
+    /// <summary>Entries held.</summary>
+    public int Count => _byHash.Count;
+
+    /// <summary>Every committed key with <c>At ≥ CoveredSince</c> is held. Nothing is covered until <see cref="Start"/>.</summary>
+    public DateTimeOffset CoveredSince { get; private set; } = DateTimeOffset.MaxValue;
+
+    /// <summary>Loads the keys of stored commands (newest first) and covers from <paramref name="since"/>, or from
+    /// just after the oldest loaded one when the list was cut at <see cref="Capacity"/>.</summary>
+    public void Start(DateTimeOffset since, IReadOnlyList<(string Key, long CommandRef, DateTimeOffset At)> newestFirst)
+    {
+        ArgumentNullException.ThrowIfNull(newestFirst);
+        _byHash.Clear();
+        _byAge.Clear();
+        CoveredSince = since;
+        for (var i = newestFirst.Count - 1; i >= 0; i--)
+        {
+            var (key, commandRef, at) = newestFirst[i];
+            Add(key, commandRef, at);
+        }
+
+        if (newestFirst.Count >= Capacity && newestFirst.Count > 0)
+        {
+            Raise(newestFirst[^1].At.UtcTicks + 1);
+        }
+    }
+
+    /// <summary>Records a committed command.</summary>
+    public void Add(string key, long commandRef, DateTimeOffset at)
+    {
+        var hash = Hash(key);
+        _byHash[hash] = (commandRef, at.UtcTicks);
+        _byAge.Enqueue((hash, commandRef, at.UtcTicks));
+        while (_byAge.Count > Capacity)
+        {
+            Evict();
+        }
+    }
+
+    /// <summary>Drops entries older than <paramref name="before"/>: they can no longer be replayed.</summary>
+    public void Trim(DateTimeOffset before)
+    {
+        while (_byAge.TryPeek(out var oldest) && oldest.AtTicks < before.UtcTicks)
+        {
+            Evict();
+        }
+    }
+
+    /// <summary>What memory knows about <paramref name="key"/> at or after <paramref name="since"/>.</summary>
+    public Answer Find(string key, DateTimeOffset since, out long commandRef)
+    {
+        commandRef = 0;
+        if (_byHash.TryGetValue(Hash(key), out var entry))
+        {
+            // The held entry is the newest with this hash; older ones with the same key are older still.
+            if (entry.AtTicks < since.UtcTicks)
+            {
+                return CoveredSince <= since ? Answer.None : Answer.Unknown;
+            }
+
+            commandRef = entry.CommandRef;
+            return Answer.Candidate;
+        }
+
+        return CoveredSince <= since ? Answer.None : Answer.Unknown;
+    }
+
+    private void Evict()
+    {
+        var (hash, commandRef, atTicks) = _byAge.Dequeue();
+        if (_byHash.TryGetValue(hash, out var held) && held.CommandRef == commandRef)
+        {
+            _byHash.Remove(hash);
+        }
+
+        Raise(atTicks + 1);
+    }
+
+    private void Raise(long ticks)
+    {
+        if (ticks > CoveredSince.UtcTicks)
+        {
+            CoveredSince = new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>64-bit FNV-1a over the UTF-16 code units: stable, cheap, and collisions only cost a storage read.</summary>
+    private static ulong Hash(string key)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
+    }
+}
