@@ -103,7 +103,8 @@ public sealed class CommandService(CommandProcessor processor, IOptions<GatewayO
             context.Batch.Instructions[instruction.Ref] = instruction;
             if (instruction.Tracking is not null)
             {
-                context.Outbound.Add(OutboundMessages.Inventory(instruction, now));
+                // Retained: ops only ever sees the last value, so a batch publishes each instruction's once.
+                context.PublishLatest(Topics.OpsInventory(instruction.Ref), () => OutboundMessages.Inventory(instruction, now));
             }
         }
     }

@@ -170,6 +170,7 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
 
             try
             {
+                context.BuildLatest();
                 _store.Commit(context.Batch);
             }
             catch (Exception ex)

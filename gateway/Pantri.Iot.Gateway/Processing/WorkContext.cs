@@ -12,6 +12,7 @@ public sealed class WorkContext
     internal const int RecentKeyCapacity = 1_000_000;
 
     private readonly Dictionary<string, CommandRecord> _pendingKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<OutboundMessage>> _latest = new(StringComparer.Ordinal);
     private readonly RecentCommandKeys _recentKeys = new(RecentKeyCapacity);
 
     internal WorkContext(IGatewayStore store, RefAllocator refs, TokenBucketLimiter limiter, ReplenishmentLedger ledger, GatewayMeta meta)
@@ -40,6 +41,27 @@ public sealed class WorkContext
 
     /// <summary>Messages to publish after the commit.</summary>
     public List<OutboundMessage> Outbound { get; } = [];
+
+    /// <summary>Queues a retained message of which only the batch's last state matters (inventory): built once, at
+    /// the end of the batch, after the batch's other messages, however many commands of the batch changed it.</summary>
+    public void PublishLatest(string topic, Func<OutboundMessage> build)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(build);
+        _latest[topic] = build;
+    }
+
+    /// <summary>Builds the <see cref="PublishLatest"/> messages into <see cref="Outbound"/>; on the writer thread,
+    /// before the next batch changes the state they read.</summary>
+    internal void BuildLatest()
+    {
+        foreach (var build in _latest.Values)
+        {
+            Outbound.Add(build());
+        }
+
+        _latest.Clear();
+    }
 
     /// <summary>Devices whose credentials change after the commit.</summary>
     public List<Device> DeviceChanges { get; } = [];
@@ -125,5 +147,6 @@ public sealed class WorkContext
         Outbound.Clear();
         DeviceChanges.Clear();
         _pendingKeys.Clear();
+        _latest.Clear();
     }
 }
