@@ -111,15 +111,5 @@ internal sealed class RecentCommandKeys(int capacity)
         }
     }
 
-    /// <summary>64-bit FNV-1a over the UTF-16 code units: stable, cheap, and collisions only cost a storage read.</summary>
-    private static ulong Hash(string key)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in key)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return hash;
-    }
+    private static ulong Hash(string key) => unchecked((ulong)Storage.IdempotencyKeyHash.Of(key));
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace Pantri.Iot.Gateway.Processing;
@@ -12,22 +11,14 @@ public sealed class RefAllocator
     /// <summary>Sequence numbers reserved per storage write.</summary>
     public const long BlockSize = 100_000;
 
-    private const int HalfBits = 20;
-    private const ulong HalfMask = (1UL << HalfBits) - 1;
-    private const long Domain = 1L << (2 * HalfBits);
-    private readonly ulong[] _roundKeys = new ulong[4];
+    private readonly RefPermutation _permutation;
     private long _next;
     private long _reservedUpTo;
 
     /// <summary>Creates the allocator from the stored key and reservation.</summary>
     public RefAllocator(byte[] key, long reservedUpTo)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        var material = SHA256.HashData(key);
-        for (var i = 0; i < 4; i++)
-        {
-            _roundKeys[i] = BinaryPrimitives.ReadUInt64LittleEndian(material.AsSpan(i * 8, 8));
-        }
+        _permutation = new RefPermutation(key);
 
         // Everything below the stored reservation may have been used before a crash: start above it.
         _next = reservedUpTo;
@@ -41,7 +32,7 @@ public sealed class RefAllocator
     public long Remaining => Interlocked.Read(ref _reservedUpTo) - Interlocked.Read(ref _next);
 
     /// <summary>The reservation to store now to cover the next block.</summary>
-    public long NextReservation() => Math.Min(Interlocked.Read(ref _next) + BlockSize, Domain);
+    public long NextReservation() => Math.Min(Interlocked.Read(ref _next) + BlockSize, RefPermutation.Domain);
 
     /// <summary>Call once the reservation is stored.</summary>
     public void Reserved(long upTo) => Interlocked.Exchange(ref _reservedUpTo, upTo);
@@ -50,36 +41,14 @@ public sealed class RefAllocator
     public long Next()
     {
         var sequence = Interlocked.Increment(ref _next);
-        if (sequence >= Domain)
+        if (sequence >= RefPermutation.Domain)
         {
             throw new InvalidOperationException("Reference space exhausted.");
         }
 
-        return Permute(sequence) + 1;
+        return _permutation.RefOf(sequence);
     }
 
     /// <summary>A fresh random key for a new installation.</summary>
     public static byte[] NewKey() => RandomNumberGenerator.GetBytes(32);
-
-    private long Permute(long value)
-    {
-        var left = ((ulong)value >> HalfBits) & HalfMask;
-        var right = (ulong)value & HalfMask;
-        for (var round = 0; round < 4; round++)
-        {
-            var mixed = Round(right, _roundKeys[round]);
-            (left, right) = (right, (left ^ mixed) & HalfMask);
-        }
-
-        return (long)((left << HalfBits) | right);
-    }
-
-    private static ulong Round(ulong half, ulong key)
-    {
-        var x = (half + key) * 0x9E3779B97F4A7C15UL;
-        x ^= x >> 29;
-        x *= 0xBF58476D1CE4E5B9UL;
-        x ^= x >> 32;
-        return x;
-    }
 }

@@ -3,11 +3,18 @@ namespace Pantri.Iot.Gateway.Storage;
 /// <summary>One processed command and the ack it got: the audit trail, and what a repeated RequestId replays.</summary>
 public sealed class CommandRecord
 {
-    /// <summary>The CommandRef (document id).</summary>
+    /// <summary>The sequence number behind the CommandRef (document id): the log grows in order, so inserts append
+    /// instead of landing on random index pages. Set by the store.</summary>
+    public long Sequence { get; set; }
+
+    /// <summary>The CommandRef the device saw.</summary>
     public long CommandRef { get; set; }
 
-    /// <summary>"{actor}\n{RequestId}" when the command carried a RequestId; indexed for idempotency.</summary>
+    /// <summary>"{actor}\n{RequestId}" when the command carried a RequestId.</summary>
     public string? IdempotencyKey { get; set; }
+
+    /// <summary>Hash of <see cref="IdempotencyKey"/>, indexed: 8 bytes per index entry instead of the whole key.</summary>
+    public long? KeyHash { get; set; }
 
     /// <summary>The device, or null for an app user.</summary>
     public string? DeviceId { get; set; }

@@ -1,5 +1,6 @@
 using LiteDB;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Processing;
 
 namespace Pantri.Iot.Gateway.Storage;
 
@@ -15,6 +16,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
     private readonly ILiteCollection<Order> _orders;
     private readonly ILiteCollection<CommandRecord> _commands;
     private readonly ILiteCollection<GatewayMeta> _meta;
+    private volatile RefPermutation? _permutation;
 
     /// <summary>Opens (or creates) the database file.</summary>
     public LiteDbGatewayStore(string path)
@@ -27,7 +29,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
         _meta = _db.GetCollection<GatewayMeta>("meta");
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
-        _commands.EnsureIndex(c => c.IdempotencyKey);
+        _commands.EnsureIndex(c => c.KeyHash);
         // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
         _commands.EnsureIndex(c => c.At);
     }
@@ -67,14 +69,22 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
                 _orders.Upsert(order);
             }
 
-            if (batch.Commands.Count > 0)
-            {
-                _commands.InsertBulk(batch.Commands);
-            }
-
             if (batch.Meta is not null)
             {
                 _meta.Upsert(batch.Meta);
+                _permutation = null;
+            }
+
+            if (batch.Commands.Count > 0)
+            {
+                var permutation = Permutation() ?? throw new InvalidOperationException("Commands before the reference key exists.");
+                foreach (var command in batch.Commands)
+                {
+                    command.Sequence = permutation.SequenceOf(command.CommandRef);
+                    command.KeyHash = command.IdempotencyKey is { } key ? IdempotencyKeyHash.Of(key) : null;
+                }
+
+                _commands.InsertBulk(batch.Commands);
             }
 
             _db.Commit();
@@ -87,8 +97,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
     }
 
     /// <inheritdoc/>
-    public CommandRecord? FindCommand(string idempotencyKey) =>
-        _commands.Find(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At);
+    public CommandRecord? FindCommand(string idempotencyKey)
+    {
+        var hash = IdempotencyKeyHash.Of(idempotencyKey);
+        return _commands.Find(c => c.KeyHash == hash).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At);
+    }
 
     /// <inheritdoc/>
     public IReadOnlyList<(string Key, long CommandRef, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit) =>
@@ -101,7 +114,12 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
             .ToList();
 
     /// <inheritdoc/>
-    public CommandRecord? FindCommand(long commandRef) => _commands.FindById(commandRef);
+    public CommandRecord? FindCommand(long commandRef)
+    {
+        var sequence = Permutation()?.SequenceOf(commandRef) ?? -1;
+        var record = sequence < 0 ? null : _commands.FindById(sequence);
+        return record?.CommandRef == commandRef ? record : null;
+    }
 
     /// <inheritdoc/>
     public Order? FindOrder(long orderRef) => _orders.FindById(orderRef);
@@ -113,6 +131,17 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
     /// <inheritdoc/>
     public void Dispose() => _db.Dispose();
 
+    // The key lives in the meta document, written once when the installation starts; read it when first needed.
+    private RefPermutation? Permutation()
+    {
+        if (_permutation is null && _meta.FindById(GatewayMeta.DocumentId) is { RefKey.Length: > 0 } meta)
+        {
+            _permutation = new RefPermutation(Convert.FromBase64String(meta.RefKey));
+        }
+
+        return _permutation;
+    }
+
     private static BsonMapper CreateMapper()
     {
         var mapper = new BsonMapper();
@@ -121,7 +150,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
         mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false);
         mapper.Entity<Instruction>().Id(i => i.Ref, autoId: false);
         mapper.Entity<Order>().Id(o => o.Ref, autoId: false).Ignore(o => o.IsOpen);
-        mapper.Entity<CommandRecord>().Id(c => c.CommandRef, autoId: false);
+        mapper.Entity<CommandRecord>().Id(c => c.Sequence, autoId: false);
         mapper.Entity<GatewayMeta>().Id(m => m.Id, autoId: false);
         return mapper;
     }
