@@ -190,6 +190,21 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
             {
                 item.Complete(_refs!);
             }
+
+            CompactLog(idle: reader.Count == 0);
+        }
+    }
+
+    // After the callers are released, so the checkpoint's copy never delays an ack of its own batch.
+    private void CompactLog(bool idle)
+    {
+        try
+        {
+            _store.CompactLog(idle);
+        }
+        catch (Exception ex)
+        {
+            LogCompactFailed(_logger, ex);
         }
     }
 
@@ -224,6 +239,9 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A command failed while being decided")]
     private static partial void LogWorkFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Moving the storage log into the data file failed; it is retried after the next batch")]
+    private static partial void LogCompactFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "State reloaded from storage after a failure")]
     private static partial void LogReloaded(ILogger logger);

@@ -11,6 +11,10 @@ public interface IGatewayStore : IDisposable
     /// <summary>Writes a batch atomically; throws when it could not, and then nothing of it is stored.</summary>
     void Commit(WriteBatch batch);
 
+    /// <summary>Moves committed pages from the write-ahead log into the data file when the log has grown: soon when
+    /// the writer is <paramref name="idle"/>, and regardless when it is very large. Called by the writer thread.</summary>
+    void CompactLog(bool idle);
+
     /// <summary>The command stored under an idempotency key, if any.</summary>
     CommandRecord? FindCommand(string idempotencyKey);
 
