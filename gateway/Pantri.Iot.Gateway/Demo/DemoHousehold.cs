@@ -38,33 +38,19 @@ public sealed partial class DemoHousehold(
             return;
         }
 
-        var keys = await processor.RunAsync(Create, _ => (IReadOnlyList<(string Id, string Key)>?)null, cancellationToken).ConfigureAwait(false);
-        if (keys is null)
+        var path = await processor.RunAsync(Create, _ => null, cancellationToken).ConfigureAwait(false);
+        if (path is not null)
         {
-            return;
+            LogCreated(logger, path);
         }
-
-        var file = new DemoFile(
-            AccountId,
-            tokens.Issue("demo-user", AccountId),
-            [
-                new DemoDevice(keys[0].Id, keys[0].Key, ButtonInstructionRef, null, null),
-                new DemoDevice(keys[1].Id, keys[1].Key, JarInstructionRef, 12, 5),
-            ]);
-        var path = Path.Combine(options.Value.DataDirectory, FileName);
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(file, JsonOptions), cancellationToken).ConfigureAwait(false);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        LogCreated(logger, path);
     }
 
     /// <inheritdoc/>
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private static IReadOnlyList<(string Id, string Key)>? Create(WorkContext context)
+    // Runs on the writer. The file is written before the batch commits: if the commit then fails, the household does
+    // not exist and the next start writes a new file; written after, a crash in between would lose the keys for good.
+    private string? Create(WorkContext context)
     {
         if (context.Meta.DemoCreated || context.Ledger.Devices.Count > 0 || context.Ledger.Instructions.Count > 0)
         {
@@ -107,7 +93,28 @@ public sealed partial class DemoHousehold(
 
         context.Meta.DemoCreated = true;
         context.Batch.Meta = context.Meta;
-        return [("demo-button", buttonKey), ("demo-jar", jarKey)];
+        return WriteFile(buttonKey, jarKey);
+    }
+
+    private string WriteFile(string buttonKey, string jarKey)
+    {
+        var file = new DemoFile(
+            AccountId,
+            tokens.Issue("demo-user", AccountId),
+            [
+                new DemoDevice("demo-button", buttonKey, ButtonInstructionRef, null, null),
+                new DemoDevice("demo-jar", jarKey, JarInstructionRef, 12, 5),
+            ]);
+        var path = Path.Combine(options.Value.DataDirectory, FileName);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(file, JsonOptions));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        return path;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo household created; credentials in {Path}")]

@@ -48,4 +48,36 @@ public sealed class StorageFailureTests
         Assert.That(retried.CommandRef, Is.Not.EqualTo(refused.CommandRef));
         Assert.That(real.FindOrders("demo", 10), Has.Count.EqualTo(1));
     }
+
+    [Test]
+    public async Task A_demo_household_whose_commit_failed_is_created_again_with_working_keys_on_the_next_start()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "pantri-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        using (var real = new LiteDbGatewayStore(Path.Combine(dir, "pantri.db")))
+        {
+            var store = new Mock<IGatewayStore>();
+            store.Setup(s => s.Load()).Returns(real.Load);
+            store.Setup(s => s.Commit(It.IsAny<WriteBatch>())).Callback((WriteBatch batch) =>
+            {
+                if (batch.Devices.Count > 0)
+                {
+                    throw new IOException("disk unavailable");
+                }
+
+                real.Commit(batch);
+            });
+            // Stopped, not disposed: disposing would delete the data directory the next start needs.
+            var failed = await TestGateway.StartAsync(configure: b => b.Services.Replace(ServiceDescriptor.Singleton(store.Object)), dataDirectory: dir);
+            Assert.That(real.Load().Devices, Is.Empty, "the failed commit stored no device");
+            await failed.StopAsync();
+        }
+
+        var staleKey = DemoCredentials.Read(dir).ButtonKey;
+        await using var gateway = await TestGateway.StartAsync(dataDirectory: dir);
+        await using var button = await gateway.ConnectButtonAsync();
+
+        Assert.That(gateway.Demo.ButtonKey, Is.Not.EqualTo(staleKey), "the file was written anew with the keys that were stored");
+        Assert.That((await button.RequestAsync(DeviceTopicKind.Trigger, "123456789")).Id, Is.EqualTo(AckIds.OrderPlaced));
+    }
 }
