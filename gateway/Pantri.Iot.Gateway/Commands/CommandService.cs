@@ -39,9 +39,13 @@ public sealed class CommandService(CommandProcessor processor, IOptions<GatewayO
             return ContractJson.DeserializeAcknowledgement(Encoding.UTF8.GetBytes(prior.AckJson))! with { Replayed = true };
         }
 
-        string? accountId = input.AccountId;
+        // A device acts for the account that owns it; the record and the ops event name it even for a refusal.
+        Device? device = null;
+        var accountId = input.DeviceId is { } deviceId
+            ? (context.Ledger.Devices.TryGetValue(deviceId, out device) ? device.AccountId : null)
+            : input.AccountId;
         LedgerResult result;
-        if (input.DeviceId is { } deviceId && !context.Ledger.Devices.TryGetValue(deviceId, out _))
+        if (input.DeviceId is not null && device is null)
         {
             result = LedgerResult.Refused(AckIds.NotPaired, "this device is no longer registered");
         }
@@ -51,11 +55,6 @@ public sealed class CommandService(CommandProcessor processor, IOptions<GatewayO
         }
         else
         {
-            if (input.DeviceId is { } id)
-            {
-                accountId = context.Ledger.Devices[id].AccountId;
-            }
-
             result = Apply(context, input, accountId!, commandRef);
         }
 

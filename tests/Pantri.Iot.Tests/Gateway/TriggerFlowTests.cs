@@ -69,6 +69,7 @@ public sealed class TriggerFlowTests : GatewayTest
         var good = await button.RequestAsync(DeviceTopicKind.Trigger, "123456789");
 
         Assert.That(bad.Id, Is.EqualTo(AckIds.Malformed));
+        Assert.That(Gateway.Store.FindCommand(bad.CommandRef)!.AccountId, Is.EqualTo("demo"), "a refusal is recorded against the device's account");
         Assert.That(good.Id, Is.EqualTo(AckIds.OrderPlaced));
     }
 
