@@ -13,7 +13,7 @@ namespace Pantri.Iot.LoadTest.Targets;
 public sealed class EchoBroker : IAsyncDisposable
 {
     private readonly MqttServer _server;
-    private long _nextRef;
+    private readonly EchoAck _acks = new();
 
     /// <summary>Creates the broker on 127.0.0.1:<paramref name="port"/> with the gateway's queue settings.</summary>
     public EchoBroker(int port)
@@ -41,15 +41,7 @@ public sealed class EchoBroker : IAsyncDisposable
 
         // Like the gateway: the request is consumed, and the PUBACK follows the ack.
         e.ProcessPublish = false;
-        var requestId = DeviceRequestParser.TryReadRequestId(e.ApplicationMessage.Payload.ToArray());
-        var ack = new Acknowledgement { CommandRef = Interlocked.Increment(ref _nextRef), Id = AckIds.Recorded, Status = AckIds.Done, RequestId = requestId };
-        var message = new MqttApplicationMessage
-        {
-            Topic = Topics.Device(deviceId, DeviceTopicKind.Ack),
-            Payload = new ReadOnlySequence<byte>(ContractJson.Serialize(ack)),
-            QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
-            ContentType = "application/json",
-        };
+        var message = _acks.For(deviceId, e.ApplicationMessage.Payload);
         await _server.InjectApplicationMessage(new InjectedMqttApplicationMessage(message) { SenderClientId = string.Empty }, e.CancellationToken).ConfigureAwait(false);
     }
 

@@ -11,7 +11,7 @@ namespace Pantri.Iot.LoadTest.Targets;
 public sealed class MosquittoEcho : IAsyncDisposable
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-    private long _nextRef;
+    private readonly EchoAck _acks = new();
     private long _failed;
 
     /// <summary>Acks that could not be published.</summary>
@@ -27,14 +27,7 @@ public sealed class MosquittoEcho : IAsyncDisposable
                 return Task.CompletedTask;
             }
 
-            var requestId = DeviceRequestParser.TryReadRequestId(e.ApplicationMessage.Payload.ToArray());
-            var ack = new Acknowledgement { CommandRef = Interlocked.Increment(ref _nextRef), Id = AckIds.Recorded, Status = AckIds.Done, RequestId = requestId };
-            var message = new MqttApplicationMessage
-            {
-                Topic = Topics.Device(deviceId, DeviceTopicKind.Ack),
-                Payload = new ReadOnlySequence<byte>(ContractJson.Serialize(ack)),
-                QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
-            };
+            var message = _acks.For(deviceId, e.ApplicationMessage.Payload);
 
             // Not awaited: waiting for each ack's PUBACK here would make one echo client the bottleneck.
             _ = PublishAsync(message);

@@ -58,26 +58,30 @@ public sealed class DeviceAuthenticationTests
     [Test]
     public async Task A_will_on_another_devices_topic_is_refused_at_connect()
     {
-        var options = new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", _gateway.MqttPort)
-            .WithClientId(DemoCredentials.Button)
-            .WithCredentials(DemoCredentials.Button, _gateway.Demo.ButtonKey)
-            .WithWillTopic("pantri/v1/devices/demo-jar/trigger")
-            .WithWillPayload("987654321")
-            .Build();
+        var options = ButtonWithWill("pantri/v1/devices/demo-jar/trigger", retain: false);
         Assert.That(await TestDevice.TryConnectAsync(options), Is.EqualTo(MqttClientConnectResultCode.NotAuthorized));
     }
 
     [Test]
     public async Task A_retained_will_is_refused_at_connect()
     {
-        var options = new MqttClientOptionsBuilder()
-            .WithTcpServer("127.0.0.1", _gateway.MqttPort)
-            .WithClientId(DemoCredentials.Button)
-            .WithCredentials(DemoCredentials.Button, _gateway.Demo.ButtonKey)
-            .WithWillTopic("pantri/v1/devices/demo-button/trigger")
-            .WithWillRetain()
-            .Build();
+        var options = ButtonWithWill("pantri/v1/devices/demo-button/trigger", retain: true);
         Assert.That(await TestDevice.TryConnectAsync(options), Is.EqualTo(MqttClientConnectResultCode.NotAuthorized));
     }
+
+    [Test]
+    public async Task A_will_on_its_own_trigger_topic_is_accepted()
+    {
+        var options = ButtonWithWill("pantri/v1/devices/demo-button/trigger", retain: false);
+        Assert.That(await TestDevice.TryConnectAsync(options), Is.EqualTo(MqttClientConnectResultCode.Success));
+    }
+
+    private MqttClientOptions ButtonWithWill(string willTopic, bool retain) => new MqttClientOptionsBuilder()
+        .WithTcpServer("127.0.0.1", _gateway.MqttPort)
+        .WithClientId(DemoCredentials.Button)
+        .WithCredentials(DemoCredentials.Button, _gateway.Demo.ButtonKey)
+        .WithWillTopic(willTopic)
+        .WithWillPayload("123456789")
+        .WithWillRetain(retain)
+        .Build();
 }
