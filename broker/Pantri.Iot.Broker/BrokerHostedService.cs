@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
 
 namespace Pantri.Iot.Broker;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Pantri.Iot.Broker.Abstractions;
 
 namespace Pantri.Iot.Broker;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
+using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Broker.Transport;
 using Pantri.Iot.Contract;
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Pantri.Iot.Broker;
+using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Gateway.Commands;
 using Pantri.Iot.Gateway.Demo;
 using Pantri.Iot.Gateway.Http;

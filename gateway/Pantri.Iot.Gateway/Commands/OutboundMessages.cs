@@ -1,4 +1,4 @@
-using Pantri.Iot.Broker;
+using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 

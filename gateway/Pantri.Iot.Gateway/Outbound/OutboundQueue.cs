@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Pantri.Iot.Broker;
+using Pantri.Iot.Broker.Abstractions;
 
 namespace Pantri.Iot.Gateway.Outbound;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Pantri.Iot.Broker;
+using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Domain;
 
 namespace Pantri.Iot.Gateway.Security;

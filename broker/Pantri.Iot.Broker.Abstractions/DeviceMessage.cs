@@ -1,6 +1,6 @@
 using Pantri.Iot.Contract;
 
-namespace Pantri.Iot.Broker;
+namespace Pantri.Iot.Broker.Abstractions;
 
 /// <summary>A request a device published on its own trigger, level or usage topic, already authorised.</summary>
 /// <param name="DeviceId">The authenticated device.</param>

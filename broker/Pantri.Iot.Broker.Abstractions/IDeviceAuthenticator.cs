@@ -1,4 +1,4 @@
-namespace Pantri.Iot.Broker;
+namespace Pantri.Iot.Broker.Abstractions;
 
 /// <summary>Checks a device's credentials. Called on every CONNECT, so it must answer from memory.</summary>
 public interface IDeviceAuthenticator

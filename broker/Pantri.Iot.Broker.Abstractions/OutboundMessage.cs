@@ -1,4 +1,4 @@
-namespace Pantri.Iot.Broker;
+namespace Pantri.Iot.Broker.Abstractions;
 
 /// <summary>A message the gateway publishes: an ack or order update to one device, or an ops message.</summary>
 /// <param name="Topic">Full topic.</param>

@@ -1,4 +1,4 @@
-namespace Pantri.Iot.Broker;
+namespace Pantri.Iot.Broker.Abstractions;
 
 /// <summary>Publishes the gateway's messages through whichever broker the gateway uses (QoS 1).</summary>
 public interface IGatewayPublisher

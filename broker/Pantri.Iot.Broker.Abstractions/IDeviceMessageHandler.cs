@@ -1,4 +1,4 @@
-namespace Pantri.Iot.Broker;
+namespace Pantri.Iot.Broker.Abstractions;
 
 /// <summary>Where a transport hands device requests. The returned task completes once the request's effect is
 /// committed and its ack published, so a transport may acknowledge delivery (PUBACK) only after it.</summary>
