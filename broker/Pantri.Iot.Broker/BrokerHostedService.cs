@@ -13,6 +13,9 @@ namespace Pantri.Iot.Broker;
 /// <summary>Starts the embedded broker and enforces the contract at its edge: who may connect, which topics each
 /// client may touch, presence on the ops topics. Authorised device requests are handed to the
 /// <see cref="IDeviceMessageHandler"/>; this class holds no business logic.</summary>
+/// <remarks>The one subscriber to MQTTnet's server events: each event has exactly one handler here, so their order is
+/// visible in one place. Subscription bookkeeping is delegated to <see cref="EmbeddedMqttServer"/>, which delivers by
+/// it.</remarks>
 public sealed partial class BrokerHostedService(
     EmbeddedMqttServer broker,
     IDeviceAuthenticator authenticator,
@@ -34,8 +37,10 @@ public sealed partial class BrokerHostedService(
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
         server.InterceptingPublishAsync += InterceptPublishAsync;
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
+        server.ClientSubscribedTopicAsync += OnSubscribedAsync;
+        server.ClientUnsubscribedTopicAsync += OnUnsubscribedAsync;
         server.ClientConnectedAsync += e => PublishPresenceAsync(e.SessionItems, "online", null);
-        server.ClientDisconnectedAsync += e => PublishPresenceAsync(e.SessionItems, "offline", DisconnectReason(e.DisconnectType));
+        server.ClientDisconnectedAsync += OnDisconnectedAsync;
         server.QueuedApplicationMessageOverwrittenAsync += _ =>
         {
             var dropped = Interlocked.Increment(ref _droppedMessages);
@@ -139,6 +144,26 @@ public sealed partial class BrokerHostedService(
         }
 
         return Task.CompletedTask;
+    }
+
+    private Task OnSubscribedAsync(ClientSubscribedTopicEventArgs e)
+    {
+        broker.RecordSubscription(e);
+        return Task.CompletedTask;
+    }
+
+    private static Task OnUnsubscribedAsync(ClientUnsubscribedTopicEventArgs e)
+    {
+        EmbeddedMqttServer.ForgetSubscription(e);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The one disconnect handler: forget the ops session first (as when it had its own handler, which ran
+    /// before this one), then publish the device's offline presence.</summary>
+    private Task OnDisconnectedAsync(ClientDisconnectedEventArgs e)
+    {
+        broker.ForgetOpsSession(e);
+        return PublishPresenceAsync(e.SessionItems, "offline", DisconnectReason(e.DisconnectType));
     }
 
     private Task PublishPresenceAsync(System.Collections.IDictionary items, string status, string? reason)

@@ -11,7 +11,9 @@ using Pantri.Iot.Contract;
 namespace Pantri.Iot.Broker;
 
 /// <summary>Owns the MQTTnet server and publishes the gateway's messages into it. Started by
-/// <see cref="BrokerHostedService"/>, which also wires its authentication and authorisation.</summary>
+/// <see cref="BrokerHostedService"/>, the one place that subscribes to the server's events; it calls
+/// <see cref="RecordSubscription"/>, <see cref="ForgetSubscription"/> and <see cref="ForgetOpsSession"/> here to keep
+/// the subscription bookkeeping this class delivers by.</summary>
 /// <remarks>No gateway message goes through <c>InjectApplicationMessage</c>, which matches every message against
 /// every subscribed session (dotnet/MQTTnet#2174): with one ack topic per device that made each ack, ops event,
 /// inventory and presence message cost O(connected devices). The authoriser confines every device to its own
@@ -41,13 +43,10 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
         _server = new MqttServerFactory().CreateMqttServer(serverOptions, [Adapter]);
-        _server.ClientSubscribedTopicAsync += RecordSubscription;
-        _server.ClientUnsubscribedTopicAsync += ForgetSubscription;
-        _server.ClientDisconnectedAsync += ForgetOpsSession;
     }
 
-    /// <summary>The MQTTnet server, for wiring events.</summary>
-    public MqttServer Server => _server;
+    /// <summary>The MQTTnet server, for <see cref="BrokerHostedService"/> to start and wire.</summary>
+    internal MqttServer Server => _server;
 
     /// <summary>The TCP listener.</summary>
     public GuardedTcpServerAdapter Adapter { get; }
@@ -171,7 +170,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
         session.TryEnqueueApplicationMessage(message, out _);
     }
 
-    private Task RecordSubscription(ClientSubscribedTopicEventArgs e)
+    /// <summary>Records a granted subscription in the session's <see cref="SessionSubscriptions"/>, and the session in
+    /// <see cref="OpsSessions"/> when the filter is under ops. Called from <c>ClientSubscribedTopicAsync</c>.</summary>
+    internal void RecordSubscription(ClientSubscribedTopicEventArgs e)
     {
         // The interceptor only refuses, never downgrades, so the requested QoS is the granted one. Only the device
         // namespace and the ops topics can get here (the authoriser refuses everything else).
@@ -182,25 +183,21 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
         {
             _opsSessions.Add(subscriptions);
         }
-
-        return Task.CompletedTask;
     }
 
-    private static Task ForgetSubscription(ClientUnsubscribedTopicEventArgs e)
-    {
+    /// <summary>Forgets an unsubscribed filter. Called from <c>ClientUnsubscribedTopicAsync</c>.</summary>
+    internal static void ForgetSubscription(ClientUnsubscribedTopicEventArgs e) =>
         (e.SessionItems[SessionSubscriptions.SessionKey] as SessionSubscriptions)?.Remove(e.TopicFilter);
-        return Task.CompletedTask;
-    }
 
-    private Task ForgetOpsSession(ClientDisconnectedEventArgs e)
+    /// <summary>Drops a disconnected client's session from <see cref="OpsSessions"/>. Called from
+    /// <c>ClientDisconnectedAsync</c>.</summary>
+    internal void ForgetOpsSession(ClientDisconnectedEventArgs e)
     {
         // A takeover may hand the same session to the new connection (no clean start); publishing checks that.
         if (e.DisconnectType != MqttClientDisconnectType.Takeover && e.SessionItems[SessionSubscriptions.SessionKey] is SessionSubscriptions subscriptions)
         {
             _opsSessions.Remove(subscriptions);
         }
-
-        return Task.CompletedTask;
     }
 
     /// <summary>The id in <c>pantri/v1/devices/{id}/…</c>.</summary>
