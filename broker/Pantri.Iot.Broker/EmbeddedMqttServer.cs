@@ -49,7 +49,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     internal MqttServer Server => _server;
 
     /// <summary>The TCP listener.</summary>
-    public GuardedTcpServerAdapter Adapter { get; }
+    internal GuardedTcpServerAdapter Adapter { get; }
 
     /// <summary>The port MQTT listens on.</summary>
     public int Port => Adapter.BoundPort;

@@ -4,7 +4,7 @@ namespace Pantri.Iot.Broker.Transport;
 /// <param name="HasWill">The CONNECT carries a Will message.</param>
 /// <param name="WillTopic">Its topic.</param>
 /// <param name="WillRetain">Whether it would be retained.</param>
-public sealed record ConnectPacketInfo(bool HasWill, string? WillTopic, bool WillRetain)
+internal sealed record ConnectPacketInfo(bool HasWill, string? WillTopic, bool WillRetain)
 {
     /// <summary>Reads the Will of a CONNECT body (variable header + payload); null when the body is malformed.</summary>
     public static ConnectPacketInfo? Parse(ReadOnlySpan<byte> body)

@@ -11,7 +11,7 @@ namespace Pantri.Iot.Broker.Transport;
 
 /// <summary>The broker's TCP listener. It replaces MQTTnet's default one so every connection passes the frame
 /// guard (maximum packet size, Will inspection) and the connection limit before MQTTnet sees a byte.</summary>
-public sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSize, int maxConnections) : IMqttServerAdapter
+internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSize, int maxConnections) : IMqttServerAdapter
 {
     private readonly ConcurrentDictionary<EndPoint, ConnectPacketInfo?> _connects = new();
     private CancellationTokenSource? _stopping;

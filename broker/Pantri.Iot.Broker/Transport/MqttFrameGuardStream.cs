@@ -3,7 +3,7 @@ namespace Pantri.Iot.Broker.Transport;
 /// <summary>Wraps a client's socket stream and follows the MQTT fixed headers as bytes arrive. A packet that
 /// announces more than the maximum size ends the connection before its body is read (MQTTnet would otherwise
 /// allocate the announced length up front). The first packet, CONNECT, is captured so its Will can be checked.</summary>
-public sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Action<ConnectPacketInfo?> onConnect) : Stream
+internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Action<ConnectPacketInfo?> onConnect) : Stream
 {
     private const int MaxConnectCapture = 64 * 1024;
     private readonly Stream _inner = inner;
