@@ -16,7 +16,7 @@ namespace Pantri.Iot.Broker;
 /// <remarks>The one subscriber to MQTTnet's server events: each event has exactly one handler here, so their order is
 /// visible in one place. Subscription bookkeeping is delegated to <see cref="EmbeddedMqttServer"/>, which delivers by
 /// it.</remarks>
-public sealed partial class BrokerHostedService(
+public sealed class BrokerHostedService(
     EmbeddedMqttServer broker,
     IDeviceAuthenticator authenticator,
     IDeviceMessageHandler handler,
@@ -44,11 +44,11 @@ public sealed partial class BrokerHostedService(
         server.QueuedApplicationMessageOverwrittenAsync += _ =>
         {
             var dropped = Interlocked.Increment(ref _droppedMessages);
-            LogQueueOverflow(logger, dropped);
+            Log.QueueOverflow(logger, dropped);
             return Task.CompletedTask;
         };
         await server.StartAsync().ConfigureAwait(false);
-        LogStarted(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize);
+        Log.Started(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize);
     }
 
     /// <inheritdoc/>
@@ -72,7 +72,7 @@ public sealed partial class BrokerHostedService(
         {
             // Unknown id, wrong key, or ClientId ≠ Username: the same answer, so ids cannot be probed.
             e.ReasonCode = DeviceIds.IsValid(clientId) && clientId == userName ? MqttConnectReasonCode.BadUserNameOrPassword : MqttConnectReasonCode.NotAuthorized;
-            LogRefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
+            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
             return Task.CompletedTask;
         }
 
@@ -81,7 +81,7 @@ public sealed partial class BrokerHostedService(
         {
             e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
             e.ReasonString = "Will topic not allowed";
-            LogRefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
+            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
             return Task.CompletedTask;
         }
 
@@ -105,7 +105,7 @@ public sealed partial class BrokerHostedService(
         {
             e.ProcessPublish = false;
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-            LogRefusedPublish(logger, e.ClientId, message.Topic);
+            Log.RefusedPublish(logger, e.ClientId, message.Topic);
             return;
         }
 
@@ -129,7 +129,7 @@ public sealed partial class BrokerHostedService(
         {
             // The handler acks its own failures; reaching here means even that failed. Do not PUBACK success.
             e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
-            LogHandlerFailed(logger, ex, e.ClientId);
+            Log.HandlerFailed(logger, ex, e.ClientId);
         }
     }
 
@@ -140,7 +140,7 @@ public sealed partial class BrokerHostedService(
         {
             e.ProcessSubscription = false;
             e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
-            LogRefusedSubscribe(logger, e.ClientId, filter);
+            Log.RefusedSubscribe(logger, e.ClientId, filter);
         }
 
         return Task.CompletedTask;
@@ -198,22 +198,4 @@ public sealed partial class BrokerHostedService(
 
     private static bool IsSafeClientId(string clientId) =>
         clientId.Length is > 0 and <= 128 && clientId.IndexOfAny(['+', '#', '/']) < 0;
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "MQTT broker listening on {BindAddress}:{Port} (max packet {MaxPacketSize} bytes)")]
-    private static partial void LogStarted(ILogger logger, string bindAddress, int port, int maxPacketSize);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused CONNECT from {ClientId} at {Endpoint}: {ReasonCode}")]
-    private static partial void LogRefusedConnect(ILogger logger, string clientId, string? endpoint, MqttConnectReasonCode reasonCode);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused PUBLISH from {ClientId} to {Topic}")]
-    private static partial void LogRefusedPublish(ILogger logger, string clientId, string topic);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused SUBSCRIBE from {ClientId} to {Filter}")]
-    private static partial void LogRefusedSubscribe(ILogger logger, string clientId, string filter);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Handling a request from {ClientId} failed")]
-    private static partial void LogHandlerFailed(ILogger logger, Exception exception, string clientId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A client queue overflowed; {Dropped} messages dropped so far")]
-    private static partial void LogQueueOverflow(ILogger logger, long dropped);
 }

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+using MQTTnet.Protocol;
+
+namespace Pantri.Iot.Broker;
+
+/// <summary>Every log message of the broker, in one place so their event ids stay unique.</summary>
+/// <remarks>Event ids 2000–2999 belong to the broker project; the next message takes the next free id.</remarks>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "MQTT broker listening on {BindAddress}:{Port} (max packet {MaxPacketSize} bytes)")]
+    public static partial void Started(ILogger logger, string bindAddress, int port, int maxPacketSize);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Refused CONNECT from {ClientId} at {Endpoint}: {ReasonCode}")]
+    public static partial void RefusedConnect(ILogger logger, string clientId, string? endpoint, MqttConnectReasonCode reasonCode);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Refused PUBLISH from {ClientId} to {Topic}")]
+    public static partial void RefusedPublish(ILogger logger, string clientId, string topic);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Refused SUBSCRIBE from {ClientId} to {Filter}")]
+    public static partial void RefusedSubscribe(ILogger logger, string clientId, string filter);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Handling a request from {ClientId} failed")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string clientId);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "A client queue overflowed; {Dropped} messages dropped so far")]
+    public static partial void QueueOverflow(ILogger logger, long dropped);
+}
