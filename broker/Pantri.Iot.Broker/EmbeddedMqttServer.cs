@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -31,18 +32,21 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     private readonly MqttServer _server;
     private readonly OpsSessions _opsSessions = new();
 
-    /// <summary>Creates the server (not started).</summary>
-    public EmbeddedMqttServer(IOptions<BrokerOptions> options)
+    /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
+    /// category <c>MQTTnet</c>.</summary>
+    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         var o = options.Value;
-        Adapter = new GuardedTcpServerAdapter(new IPEndPoint(IPAddress.Parse(o.BindAddress), o.Port), o.MaxPacketSize, o.MaxConnections);
+        var mqttLogger = new MqttNetLoggerBridge(loggerFactory.CreateLogger(MqttNetLoggerBridge.CategoryName));
+        Adapter = new GuardedTcpServerAdapter(new IPEndPoint(IPAddress.Parse(o.BindAddress), o.Port), o.MaxPacketSize, o.MaxConnections, mqttLogger.PacketTrace);
         var serverOptions = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
             .WithMaxPendingMessagesPerClient(o.MaxPendingMessagesPerClient)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
-        _server = new MqttServerFactory().CreateMqttServer(serverOptions, [Adapter]);
+        _server = new MqttServerFactory(mqttLogger).CreateMqttServer(serverOptions, [Adapter]);
     }
 
     /// <summary>The MQTTnet server, for <see cref="BrokerHostedService"/> to start and wire.</summary>

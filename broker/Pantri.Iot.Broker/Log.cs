@@ -24,4 +24,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "A client queue overflowed; {Dropped} messages dropped so far")]
     public static partial void QueueOverflow(ILogger logger, long dropped);
+
+    /// <summary>A message of MQTTnet's own log, already formatted; <paramref name="level"/> is mapped by
+    /// <see cref="MqttNetLoggerBridge"/>.</summary>
+    [LoggerMessage(EventId = 2007, Message = "{Source}: {Text}")]
+    public static partial void MqttNet(ILogger logger, LogLevel level, string source, string text, Exception? exception);
 }

@@ -10,8 +10,10 @@ using MQTTnet.Server;
 namespace Pantri.Iot.Broker.Transport;
 
 /// <summary>The broker's TCP listener. It replaces MQTTnet's default one so every connection passes the frame
-/// guard (maximum packet size, Will inspection) and the connection limit before MQTTnet sees a byte.</summary>
-internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSize, int maxConnections) : IMqttServerAdapter
+/// guard (maximum packet size, Will inspection) and the connection limit before MQTTnet sees a byte. Its own
+/// messages go to the server's logger; each connection's channel adapter logs to <paramref name="packetLogger"/>
+/// (MQTTnet's per-packet trace).</summary>
+internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSize, int maxConnections, IMqttNetLogger packetLogger) : IMqttServerAdapter
 {
     private readonly ConcurrentDictionary<EndPoint, ConnectPacketInfo?> _connects = new();
     private CancellationTokenSource? _stopping;
@@ -121,7 +123,7 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
 
                 var channel = new MqttTcpChannel(stream, socket.LocalEndPoint!, remote, null);
                 var writer = new MqttBufferWriter(_options!.WriterBufferSize, _options.WriterBufferSizeMax);
-                using var adapter = new MqttChannelAdapter(channel, new MqttPacketFormatterAdapter(writer), _logger);
+                using var adapter = new MqttChannelAdapter(channel, new MqttPacketFormatterAdapter(writer), packetLogger);
                 await handler(adapter).ConfigureAwait(false);
             }
         }
