@@ -8,9 +8,6 @@ public sealed class BrokerOptions
     /// <summary>Configuration section.</summary>
     public const string SectionName = "Pantri:Mqtt";
 
-    /// <summary>Run the embedded broker (default true). False when the gateway is a client of an external broker.</summary>
-    public bool Enabled { get; set; } = true;
-
     /// <summary>TCP port for MQTT (default 1883; 0 picks a free port).</summary>
     [Range(0, 65535)]
     public int Port { get; set; } = 1883;

@@ -28,9 +28,6 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int BoundPort { get; private set; }
 
-    /// <summary>Open TCP connections.</summary>
-    public int Connections => Volatile.Read(ref _connections);
-
     /// <summary>What the CONNECT of a live connection said about its Will.</summary>
     public ConnectPacketInfo? GetConnectInfo(EndPoint? remote) => remote is not null && _connects.TryGetValue(remote, out var info) ? info : null;
 
