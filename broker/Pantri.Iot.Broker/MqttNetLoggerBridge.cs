@@ -75,10 +75,13 @@ internal sealed class MqttNetLoggerBridge : IMqttNetLogger
         }
     }
 
+    /// <summary>See <see cref="PacketTrace"/>.</summary>
     private sealed class TraceOnly(MqttNetLoggerBridge bridge) : IMqttNetLogger
     {
+        /// <inheritdoc/>
         public bool IsEnabled => bridge._logger.IsEnabled(LogLevel.Trace);
 
+        /// <inheritdoc/>
         public void Publish(MqttNetLogLevel logLevel, string source, string? message, object?[]? parameters, Exception? exception) =>
             bridge.Publish(logLevel, source, message, parameters, exception);
     }
