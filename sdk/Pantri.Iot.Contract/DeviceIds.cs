@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
 namespace Pantri.Iot.Contract;
@@ -8,7 +9,7 @@ public static partial class DeviceIds
 {
     /// <summary>True when <paramref name="deviceId"/> is a well-formed DeviceId. Such an id can never contain
     /// <c>+</c>, <c>#</c>, <c>/</c> or whitespace, so it is safe to build topic filters from it.</summary>
-    public static bool IsValid(string? deviceId) => deviceId is not null && Pattern().IsMatch(deviceId);
+    public static bool IsValid([NotNullWhen(true)] string? deviceId) => deviceId is not null && Pattern().IsMatch(deviceId);
 
     // \z, not $: in .NET, $ also matches before a final "\n", which would let "demo-button\n" through as an id.
     [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{2,63}\z", RegexOptions.CultureInvariant)]
