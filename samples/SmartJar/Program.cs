@@ -4,22 +4,19 @@
 // Run: dotnet run --project samples/SmartJar -- [path/to/demo-household.json] [cookies to take] [host] [port]
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 
-var file = args.Length > 0 ? args[0] : "data/demo-household.json";
+var file = args.Length > 0 ? args[0] : Path.Combine("data", DemoHouseholdFile.FileName);
 var take = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8;
 var host = args.Length > 2 ? args[2] : "127.0.0.1";
 var port = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 1883;
 
-using var demo = JsonDocument.Parse(await File.ReadAllTextAsync(file));
-var jar = demo.RootElement.GetProperty("Devices")[1];
-var deviceId = jar.GetProperty("DeviceId").GetString()!;
-var key = jar.GetProperty("Device_Key").GetString()!;
-var instructionRef = jar.GetProperty("Instruction_Ref").GetInt64();
+var jar = DemoHouseholdFile.Read(file).Device("demo-jar");
+var deviceId = jar.DeviceId;
+// Inside the jar's own namespace (Topics.IsOwnResponseTopic), or the gateway ignores it and acks on …/ack.
 var responseTopic = Topics.DeviceNamespace(deviceId) + "replies";
 
 using var client = new MqttClientFactory().CreateMqttClient();
@@ -35,18 +32,18 @@ client.ApplicationMessageReceivedAsync += e =>
     return Task.CompletedTask;
 };
 
-await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(deviceId).WithCredentials(deviceId, key)
+await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(host, port).WithClientId(deviceId).WithCredentials(deviceId, jar.DeviceKey)
     .WithProtocolVersion(MqttProtocolVersion.V500).Build());
 await client.SubscribeAsync(responseTopic, MqttQualityOfServiceLevel.AtLeastOnce);
 
-async Task<Acknowledgement> Send(DeviceTopicKind kind, string json)
+async Task<Acknowledgement> Send(DeviceTopicKind kind, byte[] payload)
 {
     var correlation = Guid.NewGuid().ToString("N");
     var waiter = new TaskCompletionSource<Acknowledgement>();
     pending[correlation] = waiter;
     await client.PublishAsync(new MqttApplicationMessageBuilder()
         .WithTopic(Topics.Device(deviceId, kind))
-        .WithPayload(Encoding.UTF8.GetBytes(json))
+        .WithPayload(payload)
         .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
         .WithResponseTopic(responseTopic)
         .WithCorrelationData(Encoding.UTF8.GetBytes(correlation))
@@ -59,10 +56,11 @@ void Print(Acknowledgement ack) => Console.WriteLine(
     $"forecast {ack.Forecast?.State} {ack.Forecast?.HoursToReorder?.ToString("0.0", CultureInfo.InvariantCulture) ?? ""}" +
     (ack.OrderRef is { } order ? $"  order {order}" : string.Empty) + (ack.Note is { } note ? $"  ({note})" : string.Empty));
 
-Print(await Send(DeviceTopicKind.Level, $$"""{"Instruction_Ref": {{instructionRef}}, "Level": 12}"""));
+// Start from the level the demo household was created with, so every run counts down the same way.
+Print(await Send(DeviceTopicKind.Level, RequestPayloads.Level(jar.InstructionRef, jar.Level ?? 12)));
 for (var i = 0; i < take; i++)
 {
-    Print(await Send(DeviceTopicKind.Usage, $$"""{"Instruction_Ref": {{instructionRef}}, "Used": 1}"""));
+    Print(await Send(DeviceTopicKind.Usage, RequestPayloads.Usage(jar.InstructionRef)));
 }
 
 await client.DisconnectAsync();

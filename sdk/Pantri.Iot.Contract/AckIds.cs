@@ -12,6 +12,10 @@ public static class AckIds
     /// <summary>Malformed message.</summary>
     public const int Malformed = 400;
 
+    /// <summary>HTTP only: no valid <c>Device_Key</c> or <c>User_Auth</c>. Nothing was processed, so the ack's
+    /// <c>CommandRef</c> is 0.</summary>
+    public const int NotAuthenticated = 401;
+
     /// <summary>The instruction is not paired with this device or not in this account.</summary>
     public const int NotPaired = 403;
 

@@ -7,26 +7,30 @@ namespace Pantri.Iot.Contract;
 public sealed record Acknowledgement
 {
     /// <summary>Names this processed command.</summary>
+    [JsonPropertyName(FieldNames.CommandRef)]
     public required long CommandRef { get; init; }
 
-    /// <summary>200, 201, 400, 403, 404, 409, 429 or 503 (see <see cref="AckIds"/>).</summary>
-    [JsonPropertyName("ID")]
+    /// <summary>200, 201, 400, 401 (HTTP only), 403, 404, 409, 429 or 503 (see <see cref="AckIds"/>).</summary>
+    [JsonPropertyName(FieldNames.Id)]
     public required int Id { get; init; }
 
     /// <summary><c>Done</c> or <c>Didn't do - reason</c>.</summary>
+    [JsonPropertyName(FieldNames.Status)]
     public required string Status { get; init; }
 
     /// <summary>The instruction the command was about, when known.</summary>
-    [JsonPropertyName("Instruction_Ref")]
+    [JsonPropertyName(FieldNames.InstructionRef)]
     public long? InstructionRef { get; init; }
 
     /// <summary>The device's RequestId, echoed.</summary>
+    [JsonPropertyName(FieldNames.RequestId)]
     public string? RequestId { get; init; }
 
     /// <summary>The order this command placed (201) or the open order that blocked it (409).</summary>
     public long? OrderRef { get; init; }
 
     /// <summary>Level after a level/usage report.</summary>
+    [JsonPropertyName(FieldNames.Level)]
     public double? Level { get; init; }
 
     /// <summary>Trigger point of a tracked instruction.</summary>

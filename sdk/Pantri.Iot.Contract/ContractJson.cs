@@ -7,13 +7,10 @@ namespace Pantri.Iot.Contract;
 /// <summary>Serialises the contract's messages: field names as the contract spells them, nulls left out.</summary>
 public static class ContractJson
 {
-    // Relaxed escaping keeps "Didn't do" readable for firmware that matches on the text; the output is still valid JSON.
-    private static readonly ContractJsonContext Context = new(new JsonSerializerOptions
-    {
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        PropertyNameCaseInsensitive = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    private static readonly ContractJsonContext Context = new(CreateOptions(indented: false));
+
+    // For files people open (demo-household.json); messages stay compact.
+    private static readonly ContractJsonContext IndentedContext = new(CreateOptions(indented: true));
 
     /// <summary>The serialiser context with the contract's settings.</summary>
     public static ContractJsonContext Default => Context;
@@ -38,6 +35,19 @@ public static class ContractJson
 
     /// <summary>Reads an acknowledgement (for devices, the SDK and tests).</summary>
     public static Acknowledgement? DeserializeAcknowledgement(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, Context.Acknowledgement);
+
+    internal static byte[] SerializeIndented(DemoHouseholdFile value) => JsonSerializer.SerializeToUtf8Bytes(value, IndentedContext.DemoHouseholdFile);
+
+    internal static DemoHouseholdFile? DeserializeDemoHousehold(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, Context.DemoHouseholdFile);
+
+    // Relaxed escaping keeps "Didn't do" readable for firmware that matches on the text; the output is still valid JSON.
+    private static JsonSerializerOptions CreateOptions(bool indented) => new()
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNameCaseInsensitive = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        WriteIndented = indented,
+    };
 }
 
 /// <summary>Source-generated serialisers: no reflection on the hot path.</summary>
@@ -47,4 +57,5 @@ public static class ContractJson
 [JsonSerializable(typeof(DevicePresence))]
 [JsonSerializable(typeof(InventoryStatus))]
 [JsonSerializable(typeof(OrderStatus))]
+[JsonSerializable(typeof(DemoHouseholdFile))]
 public sealed partial class ContractJsonContext : JsonSerializerContext;

@@ -1,14 +1,17 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 
 namespace Pantri.Iot.Contract;
 
-/// <summary>Device identifiers as the contract defines them: <c>^[a-z0-9][a-z0-9-]{2,63}$</c>.</summary>
+/// <summary>Device identifiers as the contract defines them: <c>^[a-z0-9][a-z0-9-]{2,63}$</c>, matched against the
+/// whole string.</summary>
 public static partial class DeviceIds
 {
     /// <summary>True when <paramref name="deviceId"/> is a well-formed DeviceId. Such an id can never contain
-    /// <c>+</c>, <c>#</c> or <c>/</c>, so it is safe to build topic filters from it.</summary>
-    public static bool IsValid(string? deviceId) => deviceId is not null && Pattern().IsMatch(deviceId);
+    /// <c>+</c>, <c>#</c>, <c>/</c> or whitespace, so it is safe to build topic filters from it.</summary>
+    public static bool IsValid([NotNullWhen(true)] string? deviceId) => deviceId is not null && Pattern().IsMatch(deviceId);
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{2,63}$", RegexOptions.CultureInvariant)]
+    // \z, not $: in .NET, $ also matches before a final "\n", which would let "demo-button\n" through as an id.
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{2,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

@@ -5,7 +5,7 @@ namespace Pantri.Iot.Contract;
 /// <summary>Expected time until the trigger point and until empty, from the usage history.</summary>
 public sealed record Forecast
 {
-    /// <summary><c>Known</c>, or <c>Unknown</c> until there is enough history.</summary>
+    /// <summary><see cref="ForecastStates.Known"/>, or <see cref="ForecastStates.Unknown"/> until there is enough history.</summary>
     public required string State { get; init; }
 
     /// <summary>Average use per day over the history window.</summary>
@@ -22,5 +22,5 @@ public sealed record Forecast
     public string? Reason { get; init; }
 
     /// <summary>The forecast before enough history exists.</summary>
-    public static Forecast Unknown(string reason) => new() { State = "Unknown", Reason = reason };
+    public static Forecast Unknown(string reason) => new() { State = ForecastStates.Unknown, Reason = reason };
 }

@@ -27,13 +27,13 @@ public sealed record DevicePresence
     /// <summary>The device.</summary>
     public required string DeviceId { get; init; }
 
-    /// <summary><c>online</c> or <c>offline</c>.</summary>
+    /// <summary><see cref="PresenceStatus.Online"/> or <see cref="PresenceStatus.Offline"/>.</summary>
     public required string Status { get; init; }
 
     /// <summary>When the device was last connected or active.</summary>
     public required DateTimeOffset LastSeen { get; init; }
 
-    /// <summary>For offline: <c>clean</c> when the device sent DISCONNECT, otherwise why it dropped.</summary>
+    /// <summary>For offline: one of <see cref="DisconnectReasons"/>.</summary>
     public string? Reason { get; init; }
 }
 
@@ -41,7 +41,7 @@ public sealed record DevicePresence
 public sealed record InventoryStatus
 {
     /// <summary>The instruction.</summary>
-    [JsonPropertyName("Instruction_Ref")]
+    [JsonPropertyName(FieldNames.InstructionRef)]
     public required long InstructionRef { get; init; }
 
     /// <summary>Current level, null until the first report.</summary>
@@ -71,7 +71,7 @@ public sealed record OrderStatus
     public required long OrderRef { get; init; }
 
     /// <summary>The instruction it re-orders.</summary>
-    [JsonPropertyName("Instruction_Ref")]
+    [JsonPropertyName(FieldNames.InstructionRef)]
     public required long InstructionRef { get; init; }
 
     /// <summary>Placed, Submitted, Confirmed, Delivered, Failed or Cancelled.</summary>

@@ -25,7 +25,7 @@ public sealed class CommandService(CommandProcessor processor, IOptions<GatewayO
         var now = context.Now;
         var commandRef = context.NextRef();
         var actorKey = input.DeviceId ?? "app:" + input.AccountId;
-        var instructionRef = input.Request?.InstructionRef;
+        var instructionRef = input.Request?.NamedInstructionRef;
         if (!context.Limiter.TryTake(actorKey, now))
         {
             // Not recorded: a flood must not turn into writes. The device may retry with the same RequestId.
@@ -80,11 +80,11 @@ public sealed class CommandService(CommandProcessor processor, IOptions<GatewayO
         var request = input.Request!;
         var ledger = context.Ledger;
         var actor = new Actor(accountId, input.DeviceId, input.DeviceId is null ? "app" : input.Kind.ToString().ToLowerInvariant());
-        return input.Kind switch
+        return request switch
         {
-            DeviceTopicKind.Trigger => ledger.Trigger(actor, request.InstructionRef, context.NextRef, commandRef, context.Now),
-            DeviceTopicKind.Level => ledger.ReportLevel(actor, request.InstructionRef!.Value, request.Value!.Value, context.NextRef, commandRef, context.Now),
-            DeviceTopicKind.Usage => ledger.ReportUsage(actor, request.InstructionRef!.Value, request.Value!.Value, context.NextRef, commandRef, context.Now),
+            TriggerRequest trigger => ledger.Trigger(actor, trigger.InstructionRef, context.NextRef, commandRef, context.Now),
+            LevelReport level => ledger.ReportLevel(actor, level.InstructionRef, level.Level, context.NextRef, commandRef, context.Now),
+            UsageReport usage => ledger.ReportUsage(actor, usage.InstructionRef, usage.Used, context.NextRef, commandRef, context.Now),
             _ => LedgerResult.Refused(AckIds.Malformed, "not a request topic"),
         };
     }
@@ -139,5 +139,5 @@ public sealed class CommandService(CommandProcessor processor, IOptions<GatewayO
     };
 
     private static Acknowledgement Unavailable(long commandRef, CommandInput input) =>
-        Refusal(commandRef, AckIds.Unavailable, "storage unavailable; nothing was recorded, safe to retry", input.Request?.InstructionRef, input.RequestId);
+        Refusal(commandRef, AckIds.Unavailable, "storage unavailable; nothing was recorded, safe to retry", input.Request?.NamedInstructionRef, input.RequestId);
 }

@@ -12,14 +12,14 @@ public sealed class DeviceRequestHandler(CommandService commands, IGatewayPublis
     {
         ArgumentNullException.ThrowIfNull(message);
         var payload = message.Payload.Span;
-        DeviceRequest? request = null;
-        var error = message.Refusal;
-        if (error is null && !DeviceRequestParser.TryParse(message.Kind, payload, out request, out error))
+        DeviceRequestParser.TryParse(message.Kind, payload, out var request, out var malformed);
+        var requestId = request?.RequestId ?? malformed?.RequestId;
+        var error = message.Refusal ?? malformed?.Reason;
+        if (error is not null)
         {
             request = null;
         }
 
-        var requestId = request?.RequestId ?? DeviceRequestParser.TryReadRequestId(payload);
         var correlationKey = message.CorrelationData.IsEmpty ? null : "cd:" + Convert.ToBase64String(message.CorrelationData.Span);
         var input = new CommandInput(message.Kind, message.DeviceId, null, request, error, requestId, correlationKey);
         var ack = await commands.SubmitAsync(input, cancellationToken).ConfigureAwait(false);

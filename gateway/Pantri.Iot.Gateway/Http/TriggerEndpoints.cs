@@ -22,21 +22,21 @@ public static class TriggerEndpoints
     {
         var headers = http.Request.Headers;
         var requestId = FirstNonEmpty(headers["RequestId"].ToString(), headers["Idempotency-Key"].ToString());
-        if (requestId is { Length: > DeviceRequestParser.MaxRequestIdLength })
+        if (requestId is { Length: > RequestIds.MaxLength })
         {
             requestId = null;
         }
 
-        DeviceRequest? request = null;
+        TriggerRequest? request = null;
         string? error = null;
         var rawRef = headers["Instruction_Ref"].ToString();
         if (rawRef.Length == 0)
         {
-            request = new DeviceRequest(DeviceTopicKind.Trigger, null, requestId, null);
+            request = new TriggerRequest(null) { RequestId = requestId };
         }
         else if (long.TryParse(rawRef, NumberStyles.None, CultureInfo.InvariantCulture, out var instructionRef) && instructionRef > 0)
         {
-            request = new DeviceRequest(DeviceTopicKind.Trigger, instructionRef, requestId, null);
+            request = new TriggerRequest(instructionRef) { RequestId = requestId };
         }
         else
         {

@@ -18,7 +18,7 @@ internal sealed class EchoAck
             CommandRef = Interlocked.Increment(ref _nextRef),
             Id = AckIds.Recorded,
             Status = AckIds.Done,
-            RequestId = DeviceRequestParser.TryReadRequestId(request.ToArray()),
+            RequestId = RequestIdOf(request),
         };
         return new MqttApplicationMessage
         {
@@ -27,5 +27,12 @@ internal sealed class EchoAck
             QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
             ContentType = "application/json",
         };
+    }
+
+    // Parsed as a trigger because a trigger accepts every request shape: Level and Used are ignored, RequestId is not.
+    private static string? RequestIdOf(ReadOnlySequence<byte> request)
+    {
+        DeviceRequestParser.TryParse(DeviceTopicKind.Trigger, request.IsSingleSegment ? request.FirstSpan : request.ToArray(), out var parsed, out var malformed);
+        return parsed?.RequestId ?? malformed?.RequestId;
     }
 }

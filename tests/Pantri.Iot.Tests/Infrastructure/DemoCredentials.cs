@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Pantri.Iot.Contract;
 
 namespace Pantri.Iot.Tests.Infrastructure;
 
@@ -12,9 +12,7 @@ public sealed record DemoCredentials(string AccountId, string UserAuth, string B
 
     public static DemoCredentials Read(string dataDirectory)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dataDirectory, "demo-household.json")));
-        var root = doc.RootElement;
-        string KeyOf(string id) => root.GetProperty("Devices").EnumerateArray().Single(d => d.GetProperty("DeviceId").GetString() == id).GetProperty("Device_Key").GetString()!;
-        return new DemoCredentials(root.GetProperty("AccountId").GetString()!, root.GetProperty("User_Auth").GetString()!, KeyOf(Button), KeyOf(Jar));
+        var demo = DemoHouseholdFile.ReadFromDirectory(dataDirectory);
+        return new DemoCredentials(demo.AccountId, demo.UserAuth, demo.Device(Button).DeviceKey, demo.Device(Jar).DeviceKey);
     }
 }
