@@ -20,9 +20,6 @@ public sealed record LedgerResult
     /// <summary>The open order that blocked a new one.</summary>
     public Order? BlockingOrder { get; init; }
 
-    /// <summary>True when the instruction (its inventory) changed and must be stored.</summary>
-    public bool InstructionChanged { get; init; }
-
     /// <summary>Why a low report placed no order.</summary>
     public string? Note { get; init; }
 

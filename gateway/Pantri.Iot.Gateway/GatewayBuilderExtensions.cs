@@ -4,12 +4,12 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Pantri.Iot.Broker;
 using Pantri.Iot.Broker.Abstractions;
-using Pantri.Iot.Gateway.Commands;
-using Pantri.Iot.Gateway.Demo;
-using Pantri.Iot.Gateway.Http;
-using Pantri.Iot.Gateway.Outbound;
-using Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Entry.Http;
+using Pantri.Iot.Gateway.Entry.Mqtt;
+using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Security;
+using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
 
 namespace Pantri.Iot.Gateway;
@@ -36,14 +36,13 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());
         services.AddSingleton<OutboundQueue>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboundQueue>());
-        services.AddSingleton<CommandProcessor>();
-        services.AddHostedService(sp => sp.GetRequiredService<CommandProcessor>());
+        services.AddSingleton<CommandWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         services.AddSingleton<UserTokens>();
         services.AddHostedService<DemoHousehold>();
-        services.AddSingleton<CommandService>();
         services.AddSingleton<SetupService>();
         services.AddSingleton<AccountClaims>();
-        services.AddSingleton<IDeviceMessageHandler, DeviceRequestHandler>();
+        services.AddSingleton<IDeviceMessageHandler, MqttRequestHandler>();
         builder.AddPantriBroker();
         AddUserAuth(builder);
         services.ConfigureHttpJsonOptions(json =>
@@ -96,7 +95,7 @@ public static class GatewayBuilderExtensions
                     // The seed sends the token in a User_Auth header, with or without "Bearer ".
                     OnMessageReceived = context =>
                     {
-                        var header = context.Request.Headers["User_Auth"].ToString();
+                        var header = context.Request.Headers[HttpHeaders.UserAuth].ToString();
                         if (header.Length > 0)
                         {
                             context.Token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();

@@ -1,4 +1,3 @@
-using Pantri.Iot.Gateway.Http;
 using Serilog;
 
 namespace Pantri.Iot.Gateway;

@@ -21,8 +21,7 @@ public static class ServeCommand
         var port = args.Int("port", 0);
         if (args.Scenario == "serve-gateway")
         {
-            // Not disposed: the process exits next, and the host's second dispose of CommandProcessor throws.
-            var app = GatewayHost.Build(InProcessGateway.Arguments(args.String("data", "data"), port));
+            await using var app = GatewayHost.Build(InProcessGateway.Arguments(args.String("data", "data"), port));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             await AnswerUntilClosedAsync(cancellationToken).ConfigureAwait(false);
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);

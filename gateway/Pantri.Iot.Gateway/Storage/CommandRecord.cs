@@ -3,8 +3,8 @@ namespace Pantri.Iot.Gateway.Storage;
 /// <summary>One processed command and the ack it got: the audit trail, and what a repeated RequestId replays.</summary>
 public sealed class CommandRecord
 {
-    /// <summary>The sequence number behind the CommandRef (document id): the log grows in order, so inserts append
-    /// instead of landing on random index pages. Set by the store.</summary>
+    /// <summary>The sequence number behind the CommandRef (document id), set by the writer: the log grows in order,
+    /// so inserts append instead of landing on random index pages.</summary>
     public long Sequence { get; set; }
 
     /// <summary>The CommandRef the device saw.</summary>
@@ -28,6 +28,6 @@ public sealed class CommandRecord
     /// <summary>When it was processed.</summary>
     public DateTimeOffset At { get; set; }
 
-    /// <summary>The ack, as sent (JSON).</summary>
-    public string AckJson { get; set; } = string.Empty;
+    /// <summary>The ack as sent: the same UTF-8 JSON bytes the device got, replayed as they are.</summary>
+    public byte[] Ack { get; set; } = [];
 }

@@ -8,6 +8,9 @@ public interface IGatewayStore : IDisposable
     /// <summary>Loads everything the ledger needs.</summary>
     StoredState Load();
 
+    /// <summary>The installation values alone, or null before the first start stored them.</summary>
+    GatewayMeta? LoadMeta();
+
     /// <summary>Writes a batch atomically; throws when it could not, and then nothing of it is stored.</summary>
     void Commit(WriteBatch batch);
 
@@ -15,11 +18,15 @@ public interface IGatewayStore : IDisposable
     /// the writer is <paramref name="idle"/>, and regardless when it is very large. Called by the writer thread.</summary>
     void CompactLog(bool idle);
 
-    /// <summary>The command stored under an idempotency key, if any.</summary>
-    CommandRecord? FindCommand(string idempotencyKey);
+    /// <summary>The newest command stored under an idempotency key, if any.</summary>
+    CommandRecord? FindCommandByKey(string idempotencyKey);
 
-    /// <summary>A stored command by its ref.</summary>
-    CommandRecord? FindCommand(long commandRef);
+    /// <summary>A stored command by its sequence number.</summary>
+    CommandRecord? FindCommandBySequence(long sequence);
+
+    /// <summary>Up to <paramref name="limit"/> commands with an idempotency key and <c>At ≥ since</c>, newest first,
+    /// so the writer can answer "is this RequestId new?" from memory.</summary>
+    IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit);
 
     /// <summary>An order by its ref, open or closed.</summary>
     Order? FindOrder(long orderRef);

@@ -1,13 +1,12 @@
 using LiteDB;
 using Pantri.Iot.Domain;
-using Pantri.Iot.Gateway.Processing;
 
 namespace Pantri.Iot.Gateway.Storage;
 
 /// <summary>LiteDB storage in direct mode, one database per process. Commits are synchronous and stay on the
 /// calling thread (LiteDB transactions are thread-bound). LiteDB writes each commit to its log file without
 /// fsync: a killed process keeps every commit, a power cut can lose the last ones.</summary>
-public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
+public sealed class LiteDbGatewayStore : IGatewayStore
 {
     private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed)];
     private readonly LiteDatabase _db;
@@ -17,7 +16,6 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
     private readonly ILiteCollection<CommandRecord> _commands;
     private readonly ILiteCollection<GatewayMeta> _meta;
     private readonly string _logPath;
-    private volatile RefPermutation? _permutation;
 
     /// <summary>Opens (or creates) the database file.</summary>
     public LiteDbGatewayStore(string path)
@@ -46,6 +44,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
         var open = _orders.Find(Query.In(nameof(Order.State), OpenStates.Select(s => new BsonValue(s)))).ToList();
         return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta);
     }
+
+    /// <inheritdoc/>
+    public GatewayMeta? LoadMeta() => _meta.FindById(GatewayMeta.DocumentId);
 
     /// <inheritdoc/>
     public void Commit(WriteBatch batch)
@@ -77,15 +78,12 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
             if (batch.Meta is not null)
             {
                 _meta.Upsert(batch.Meta);
-                _permutation = null;
             }
 
             if (batch.Commands.Count > 0)
             {
-                var permutation = Permutation() ?? throw new InvalidOperationException("Commands before the reference key exists.");
                 foreach (var command in batch.Commands)
                 {
-                    command.Sequence = permutation.SequenceOf(command.CommandRef);
                     command.KeyHash = command.IdempotencyKey is { } key ? IdempotencyKeyHash.Of(key) : null;
                 }
 
@@ -118,29 +116,24 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
     }
 
     /// <inheritdoc/>
-    public CommandRecord? FindCommand(string idempotencyKey)
+    public CommandRecord? FindCommandByKey(string idempotencyKey)
     {
         var hash = IdempotencyKeyHash.Of(idempotencyKey);
         return _commands.Find(c => c.KeyHash == hash).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At);
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<(string Key, long CommandRef, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit) =>
+    public IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit) =>
         _commands.Query()
             .Where(c => c.At >= since && c.IdempotencyKey != null)
             .OrderByDescending(c => c.At)
             .Limit(limit)
             .ToEnumerable()
-            .Select(c => (c.IdempotencyKey!, c.CommandRef, c.At))
+            .Select(c => (c.IdempotencyKey!, c.Sequence, c.At))
             .ToList();
 
     /// <inheritdoc/>
-    public CommandRecord? FindCommand(long commandRef)
-    {
-        var sequence = Permutation()?.SequenceOf(commandRef) ?? -1;
-        var record = sequence < 0 ? null : _commands.FindById(sequence);
-        return record?.CommandRef == commandRef ? record : null;
-    }
+    public CommandRecord? FindCommandBySequence(long sequence) => _commands.FindById(sequence);
 
     /// <inheritdoc/>
     public Order? FindOrder(long orderRef) => _orders.FindById(orderRef);
@@ -151,17 +144,6 @@ public sealed class LiteDbGatewayStore : IGatewayStore, IRecentCommandKeys
 
     /// <inheritdoc/>
     public void Dispose() => _db.Dispose();
-
-    // The key lives in the meta document, written once when the installation starts; read it when first needed.
-    private RefPermutation? Permutation()
-    {
-        if (_permutation is null && _meta.FindById(GatewayMeta.DocumentId) is { RefKey.Length: > 0 } meta)
-        {
-            _permutation = new RefPermutation(Convert.FromBase64String(meta.RefKey));
-        }
-
-        return _permutation;
-    }
 
     private static BsonMapper CreateMapper()
     {

@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Pantri.Iot.Broker;
 using Pantri.Iot.Gateway;
-using Pantri.Iot.Gateway.Commands;
+using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
 
 namespace Pantri.Iot.LoadTest.Targets;
@@ -78,7 +79,7 @@ public sealed class InProcessGateway : IAsyncDisposable
     }
 
     /// <summary>How many of <paramref name="commandRefs"/> are not in storage.</summary>
-    public int CountMissing(IEnumerable<long> commandRefs) => commandRefs.Count(r => Store.FindCommand(r) is null);
+    public int CountMissing(IEnumerable<long> commandRefs) => commandRefs.Count(r => Store.FindCommandByRef(r) is null);
 
     /// <summary>Instructions with more than one order (a duplicate order), and the number of orders.</summary>
     public (int Orders, int InstructionsWithDuplicates) CountOrders()

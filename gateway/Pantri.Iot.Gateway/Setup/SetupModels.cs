@@ -1,8 +1,9 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Pantri.Iot.Contract;
+using Pantri.Iot.Domain;
 
-namespace Pantri.Iot.Gateway.Commands;
+namespace Pantri.Iot.Gateway.Setup;
 
 /// <summary>Body of <c>POST /v1/instructions</c>.</summary>
 public sealed record NewInstruction
@@ -24,6 +25,9 @@ public sealed record NewInstruction
 
     /// <summary>Tracking settings, to track its inventory.</summary>
     public TrackingSettings? Tracking { get; init; }
+
+    /// <summary>The domain's view of this body.</summary>
+    public InstructionSpec ToSpec() => new(Product, Retailer, Quantity, DeviceIds, Tracking?.ToSpec());
 }
 
 /// <summary>Body of <c>PUT /v1/instructions/{ref}/tracking</c>: the user's trigger point and how to read levels.</summary>
@@ -52,6 +56,9 @@ public sealed record TrackingSettings
     /// <summary>Sets the current level (optional).</summary>
     [Range(0, DeviceRequestParser.MaxQuantity)]
     public double? Level { get; init; }
+
+    /// <summary>The domain's view of these settings.</summary>
+    public TrackingSpec ToSpec() => new(ReorderAt, Unit, UnitsPerPack, Hysteresis, Debounce, Level);
 }
 
 /// <summary>Body of <c>POST /v1/devices</c>.</summary>
@@ -65,7 +72,7 @@ public sealed record NewDevice
 /// <summary>Answer of <c>POST /v1/devices</c>: the key is shown this once.</summary>
 /// <param name="DeviceId">The device.</param>
 /// <param name="DeviceKey">Its key.</param>
-public sealed record CreatedDevice(string DeviceId, [property: JsonPropertyName("Device_Key")] string DeviceKey);
+public sealed record CreatedDevice(string DeviceId, [property: JsonPropertyName(FieldNames.DeviceKey)] string DeviceKey);
 
 /// <summary>Body of <c>POST /v1/orders/{ref}/state</c>.</summary>
 public sealed record OrderStateChange
@@ -79,7 +86,7 @@ public sealed record OrderStateChange
 public sealed record InstructionView
 {
     /// <summary>Its ref.</summary>
-    [JsonPropertyName("Instruction_Ref")]
+    [JsonPropertyName(FieldNames.InstructionRef)]
     public long InstructionRef { get; init; }
 
     /// <summary>Product.</summary>
@@ -112,4 +119,13 @@ public sealed record SetupResult<T>(int Status, string? Error, T? Value)
 
     /// <summary>A failure.</summary>
     public static SetupResult<T> Fail(int status, string error) => new(status, error, default);
+
+    /// <summary>The result of a ledger change, its entity shown as <paramref name="view"/> says.</summary>
+    public static SetupResult<T> From<TEntity>(LedgerOutcome<TEntity> outcome, Func<TEntity, T> view)
+        where TEntity : class
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        ArgumentNullException.ThrowIfNull(view);
+        return outcome.IsSuccess ? Ok(view(outcome.Value!), outcome.Status) : Fail(outcome.Status, outcome.Error!);
+    }
 }

@@ -1,4 +1,6 @@
-namespace Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Gateway.Storage;
+
+namespace Pantri.Iot.Gateway.Pipeline;
 
 /// <summary>The idempotency keys of every command committed at or after <see cref="CoveredSince"/>, in memory, so
 /// the common case — a new RequestId — is answered without touching storage. Keys are held as 64-bit hashes
@@ -7,8 +9,8 @@ namespace Pantri.Iot.Gateway.Processing;
 /// go and the covered span shrinks; lookups the span no longer answers fall back to storage. Writer thread only.</summary>
 internal sealed class RecentCommandKeys(int capacity)
 {
-    private readonly Dictionary<ulong, (long CommandRef, long AtTicks)> _byHash = [];
-    private readonly Queue<(ulong Hash, long CommandRef, long AtTicks)> _byAge = new();
+    private readonly Dictionary<ulong, (long Sequence, long AtTicks)> _byHash = [];
+    private readonly Queue<(ulong Hash, long Sequence, long AtTicks)> _byAge = new();
 
     /// <summary>The outcome of <see cref="Find"/>.</summary>
     public enum Answer
@@ -16,7 +18,7 @@ internal sealed class RecentCommandKeys(int capacity)
         /// <summary>No command with this key at or after the given time.</summary>
         None,
 
-        /// <summary>The latest command whose key has the same hash; verify its key.</summary>
+        /// <summary>The latest command whose key has the same hash (its sequence); verify its key.</summary>
         Candidate,
 
         /// <summary>Not covered: ask storage.</summary>
@@ -34,7 +36,7 @@ internal sealed class RecentCommandKeys(int capacity)
 
     /// <summary>Loads the keys of stored commands (newest first) and covers from <paramref name="since"/>, or from
     /// just after the oldest loaded one when the list was cut at <see cref="Capacity"/>.</summary>
-    public void Start(DateTimeOffset since, IReadOnlyList<(string Key, long CommandRef, DateTimeOffset At)> newestFirst)
+    public void Start(DateTimeOffset since, IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> newestFirst)
     {
         ArgumentNullException.ThrowIfNull(newestFirst);
         _byHash.Clear();
@@ -42,8 +44,8 @@ internal sealed class RecentCommandKeys(int capacity)
         CoveredSince = since;
         for (var i = newestFirst.Count - 1; i >= 0; i--)
         {
-            var (key, commandRef, at) = newestFirst[i];
-            Add(key, commandRef, at);
+            var (key, sequence, at) = newestFirst[i];
+            Add(key, sequence, at);
         }
 
         if (newestFirst.Count >= Capacity && newestFirst.Count > 0)
@@ -53,11 +55,11 @@ internal sealed class RecentCommandKeys(int capacity)
     }
 
     /// <summary>Records a committed command.</summary>
-    public void Add(string key, long commandRef, DateTimeOffset at)
+    public void Add(string key, long sequence, DateTimeOffset at)
     {
         var hash = Hash(key);
-        _byHash[hash] = (commandRef, at.UtcTicks);
-        _byAge.Enqueue((hash, commandRef, at.UtcTicks));
+        _byHash[hash] = (sequence, at.UtcTicks);
+        _byAge.Enqueue((hash, sequence, at.UtcTicks));
         while (_byAge.Count > Capacity)
         {
             Evict();
@@ -74,9 +76,9 @@ internal sealed class RecentCommandKeys(int capacity)
     }
 
     /// <summary>What memory knows about <paramref name="key"/> at or after <paramref name="since"/>.</summary>
-    public Answer Find(string key, DateTimeOffset since, out long commandRef)
+    public Answer Find(string key, DateTimeOffset since, out long sequence)
     {
-        commandRef = 0;
+        sequence = 0;
         if (_byHash.TryGetValue(Hash(key), out var entry))
         {
             // The held entry is the newest with this hash; older ones with the same key are older still.
@@ -85,7 +87,7 @@ internal sealed class RecentCommandKeys(int capacity)
                 return CoveredSince <= since ? Answer.None : Answer.Unknown;
             }
 
-            commandRef = entry.CommandRef;
+            sequence = entry.Sequence;
             return Answer.Candidate;
         }
 
@@ -94,8 +96,8 @@ internal sealed class RecentCommandKeys(int capacity)
 
     private void Evict()
     {
-        var (hash, commandRef, atTicks) = _byAge.Dequeue();
-        if (_byHash.TryGetValue(hash, out var held) && held.CommandRef == commandRef)
+        var (hash, sequence, atTicks) = _byAge.Dequeue();
+        if (_byHash.TryGetValue(hash, out var held) && held.Sequence == sequence)
         {
             _byHash.Remove(hash);
         }
@@ -111,5 +113,5 @@ internal sealed class RecentCommandKeys(int capacity)
         }
     }
 
-    private static ulong Hash(string key) => unchecked((ulong)Storage.IdempotencyKeyHash.Of(key));
+    private static ulong Hash(string key) => unchecked((ulong)IdempotencyKeyHash.Of(key));
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Pantri.Iot.Gateway.Processing;
+namespace Pantri.Iot.Gateway.Pipeline;
 
 /// <summary>Hands out CommandRefs, OrderRefs and Instruction_Refs: a sequence number run through a keyed
 /// permutation of [0, 2^40), so refs are unique, positive, at most 13 digits (a 64-bit integer), and not guessable from their neighbours.
@@ -38,9 +38,12 @@ public sealed class RefAllocator
     public void Reserved(long upTo) => Interlocked.Exchange(ref _reservedUpTo, upTo);
 
     /// <summary>The next ref. Thread-safe.</summary>
-    public long Next()
+    public long Next() => Next(out _);
+
+    /// <summary>The next ref and the sequence number behind it. Thread-safe.</summary>
+    public long Next(out long sequence)
     {
-        var sequence = Interlocked.Increment(ref _next);
+        sequence = Interlocked.Increment(ref _next);
         if (sequence >= RefPermutation.Domain)
         {
             throw new InvalidOperationException("Reference space exhausted.");

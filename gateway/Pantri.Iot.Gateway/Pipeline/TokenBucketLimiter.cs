@@ -1,4 +1,4 @@
-namespace Pantri.Iot.Gateway.Processing;
+namespace Pantri.Iot.Gateway.Pipeline;
 
 /// <summary>Per-actor token buckets. Used only from the command writer thread, so it needs no locks.</summary>
 public sealed class TokenBucketLimiter(double perSecond, int burst)

@@ -1,34 +1,31 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Pantri.Iot.Domain;
-using Pantri.Iot.Gateway.Outbound;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Storage;
 
-namespace Pantri.Iot.Gateway.Processing;
+namespace Pantri.Iot.Gateway.Pipeline;
 
 /// <summary>The single writer. Every command that reads or changes household state runs here, one at a time on
 /// one thread, so races between devices cannot make two orders. Commands are grouped: a batch is decided in
 /// memory, committed to LiteDB in one transaction, and only then are its callers released to ack (group commit:
 /// LiteDB's bulk speed with ack-after-commit). If the commit fails, every command of the batch gets "unavailable"
 /// and the in-memory state is reloaded from storage, so nothing unrecorded is ever acted on.</summary>
-public sealed partial class CommandProcessor : IHostedService, IDisposable
+public sealed partial class CommandWriter : IHostedService, IDisposable
 {
     private readonly IGatewayStore _store;
     private readonly TimeProvider _time;
     private readonly GatewayOptions _options;
     private readonly OutboundQueue _outbound;
     private readonly DeviceDirectory _directory;
-    private readonly ILogger<CommandProcessor> _logger;
+    private readonly ILogger<CommandWriter> _logger;
     private readonly Channel<WorkItem> _queue;
     private Thread? _thread;
-    private WorkContext? _context;
+    private UnitOfWork? _work;
     private RefAllocator? _refs;
-    private long _committedBatches;
-    private long _committedCommands;
 
-    /// <summary>Creates the processor; <see cref="StartAsync"/> loads the state.</summary>
-    public CommandProcessor(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundQueue outbound, DeviceDirectory directory, ILogger<CommandProcessor> logger)
+    /// <summary>Creates the writer; <see cref="StartAsync"/> loads the state.</summary>
+    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundQueue outbound, DeviceDirectory directory, ILogger<CommandWriter> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -40,23 +37,16 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
         _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(_options.MaxQueuedCommands) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     }
 
-    /// <summary>Batches committed so far.</summary>
-    public long CommittedBatches => Interlocked.Read(ref _committedBatches);
-
-    /// <summary>Commands committed so far.</summary>
-    public long CommittedCommands => Interlocked.Read(ref _committedCommands);
-
-    /// <summary>Runs <paramref name="work"/> on the writer thread and completes after its batch is committed. When
-    /// the commit fails (or the queue is full) the result is <paramref name="whenUnavailable"/>'s instead.</summary>
-    public Task<T> RunAsync<T>(Func<WorkContext, T> work, Func<long, T> whenUnavailable, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="command"/> on the writer thread and completes after its batch is committed. When
+    /// the commit fails (or the queue is full) the result is the command's <see cref="IWriterCommand{T}.Unavailable"/>.</summary>
+    public Task<TResult> SubmitAsync<TResult>(IWriterCommand<TResult> command, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(work);
-        ArgumentNullException.ThrowIfNull(whenUnavailable);
-        var item = new WorkItem<T>(work, whenUnavailable);
+        ArgumentNullException.ThrowIfNull(command);
+        var item = new WorkItem<TResult>(command);
         if (_refs is null || !_queue.Writer.TryWrite(item))
         {
             LogQueueFull(_logger);
-            return Task.FromResult(whenUnavailable(_refs?.Next() ?? 0));
+            return Task.FromResult(command.Unavailable(_refs?.Next() ?? 0));
         }
 
         return cancellationToken.CanBeCanceled ? item.Task.WaitAsync(cancellationToken) : item.Task;
@@ -74,10 +64,10 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
 
         _refs = new RefAllocator(Convert.FromBase64String(meta.RefKey), meta.ReservedUpTo);
         Reserve(meta);
-        var ledger = new ReplenishmentLedger(state.Devices, state.Instructions, state.OpenOrders);
         _directory.Load(state.Devices);
-        _context = new WorkContext(_store, _refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), ledger, meta);
-        _context.LoadRecentKeys(_time.GetUtcNow() - _options.IdempotencyWindow);
+        var idempotency = new IdempotencyIndex(_store, _options.IdempotencyWindow);
+        _work = new UnitOfWork(_refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), idempotency, Ledger(state), meta);
+        idempotency.Load(_time.GetUtcNow());
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
         LogStarted(_logger, _options.DatabasePath, state.Devices.Count, state.Instructions.Count, state.OpenOrders.Count);
@@ -93,20 +83,18 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _queue.Writer.TryComplete();
-    }
+    public void Dispose() => _queue.Writer.TryComplete();
+
+    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Devices, state.Instructions, state.OpenOrders);
 
     private void Reserve(GatewayMeta meta)
     {
         var upTo = _refs!.NextReservation();
         var previous = meta.ReservedUpTo;
         meta.ReservedUpTo = upTo;
-        var batch = new WriteBatch { Meta = meta };
         try
         {
-            _store.Commit(batch);
+            _store.Commit(new WriteBatch { Meta = meta });
         }
         catch
         {
@@ -119,7 +107,7 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
 
     private void RunLoop()
     {
-        var context = _context!;
+        var work = _work!;
         var items = new List<WorkItem>(_options.MaxBatchSize);
         var reader = _queue.Reader;
         var needsReload = false;
@@ -131,61 +119,27 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
                 items.Add(item);
             }
 
-            try
+            if (!Prepare(work, items.Count, ref needsReload))
             {
-                if (needsReload)
-                {
-                    Reload(context);
-                    needsReload = false;
-                }
-
-                // Each command may take a few refs; keep a whole batch inside the stored reservation.
-                if (_refs!.Remaining < (items.Count * 4) + 1024)
-                {
-                    Reserve(context.Meta);
-                }
-            }
-            catch (Exception ex)
-            {
-                LogCommitFailed(_logger, ex, items.Count);
-                needsReload = true;
                 FailAll(items);
                 continue;
             }
 
-            context.Reset(_time.GetUtcNow());
+            work.Begin(_time.GetUtcNow());
             foreach (var item in items)
             {
-                try
-                {
-                    item.Execute(context);
-                }
-                catch (Exception ex)
-                {
-                    // A bug in one command must not stop the writer; its partial effects are dropped by a reload.
-                    LogWorkFailed(_logger, ex);
-                    needsReload = true;
-                }
+                needsReload |= !Execute(work, item);
             }
 
-            try
+            if (!Commit(work, items.Count))
             {
-                context.BuildLatest();
-                _store.Commit(context.Batch);
-            }
-            catch (Exception ex)
-            {
-                LogCommitFailed(_logger, ex, items.Count);
                 needsReload = true;
                 FailAll(items);
                 continue;
             }
 
-            context.Committed(context.Now - _options.IdempotencyWindow);
-            Interlocked.Increment(ref _committedBatches);
-            Interlocked.Add(ref _committedCommands, context.Batch.Commands.Count);
-            _directory.Apply(context.DeviceChanges);
-            _outbound.Enqueue(context.Outbound);
+            _directory.Apply(work.DeviceChanges);
+            _outbound.Enqueue(work.Outbound);
             foreach (var item in items)
             {
                 item.Complete(_refs!);
@@ -193,6 +147,66 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
 
             CompactLog(idle: reader.Count == 0);
         }
+    }
+
+    // Before a batch: reload after an earlier failure, and keep the whole batch inside the stored ref reservation
+    // (each command may take a few refs).
+    private bool Prepare(UnitOfWork work, int count, ref bool needsReload)
+    {
+        try
+        {
+            if (needsReload)
+            {
+                Reload(work);
+                needsReload = false;
+            }
+
+            if (_refs!.Remaining < (count * 4) + 1024)
+            {
+                Reserve(work.Meta);
+            }
+
+            return true;
+        }
+        catch (Exception ex)
+        {
+            LogCommitFailed(_logger, ex, count);
+            needsReload = true;
+            return false;
+        }
+    }
+
+    private bool Execute(UnitOfWork work, WorkItem item)
+    {
+        try
+        {
+            item.Execute(work);
+            work.EndCommand();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            // A bug in one command must not stop the writer; its partial effects are dropped by a reload.
+            work.AbandonCommand();
+            LogWorkFailed(_logger, ex);
+            return false;
+        }
+    }
+
+    private bool Commit(UnitOfWork work, int count)
+    {
+        try
+        {
+            _store.Commit(work.Seal());
+        }
+        catch (Exception ex)
+        {
+            LogCommitFailed(_logger, ex, count);
+            return false;
+        }
+
+        work.Committed();
+        return true;
     }
 
     // After the callers are released, so the checkpoint's copy never delays an ack of its own batch.
@@ -222,53 +236,52 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
         }
     }
 
-    private void Reload(WorkContext context)
+    private void Reload(UnitOfWork work)
     {
         var state = _store.Load();
-        context.Ledger = new ReplenishmentLedger(state.Devices, state.Instructions, state.OpenOrders);
-        context.Meta = state.Meta;
+        work.Reload(Ledger(state), state.Meta);
         _directory.Load(state.Devices);
         LogReloaded(_logger);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Storage {Path} loaded: {Devices} devices, {Instructions} instructions, {OpenOrders} open orders")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Storage {Path} loaded: {Devices} devices, {Instructions} instructions, {OpenOrders} open orders")]
     private static partial void LogStarted(ILogger logger, string path, int devices, int instructions, int openOrders);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Commit of {Count} commands failed; all get 503 and nothing was recorded")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Commit of {Count} commands failed; all get 503 and nothing was recorded")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "A command failed while being decided")]
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "A command failed while being decided")]
     private static partial void LogWorkFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Moving the storage log into the data file failed; it is retried after the next batch")]
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Moving the storage log into the data file failed; it is retried after the next batch")]
     private static partial void LogCompactFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "State reloaded from storage after a failure")]
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "State reloaded from storage after a failure")]
     private static partial void LogReloaded(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Command queue full or writer not started; answering 503")]
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Command queue full or writer not started; answering 503")]
     private static partial void LogQueueFull(ILogger logger);
 
     private abstract class WorkItem
     {
-        public abstract void Execute(WorkContext context);
+        public abstract void Execute(UnitOfWork work);
 
         public abstract void Complete(RefAllocator refs);
 
         public abstract void Fail(RefAllocator refs);
     }
 
-    private sealed class WorkItem<T>(Func<WorkContext, T> work, Func<long, T> whenUnavailable) : WorkItem
+    private sealed class WorkItem<TResult>(IWriterCommand<TResult> command) : WorkItem
     {
-        private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private bool _executed;
-        private T? _result;
+        private TResult? _result;
 
-        public Task<T> Task => _completion.Task;
+        public Task<TResult> Task => _completion.Task;
 
-        public override void Execute(WorkContext context)
+        public override void Execute(UnitOfWork work)
         {
-            _result = work(context);
+            _result = command.Execute(work);
             _executed = true;
         }
 
@@ -284,6 +297,6 @@ public sealed partial class CommandProcessor : IHostedService, IDisposable
             }
         }
 
-        public override void Fail(RefAllocator refs) => _completion.TrySetResult(whenUnavailable(refs.Next()));
+        public override void Fail(RefAllocator refs) => _completion.TrySetResult(command.Unavailable(refs.Next()));
     }
 }

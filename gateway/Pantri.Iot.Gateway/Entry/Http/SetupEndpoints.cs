@@ -1,10 +1,11 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using Pantri.Iot.Domain;
-using Pantri.Iot.Gateway.Commands;
+using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
 
-namespace Pantri.Iot.Gateway.Http;
+namespace Pantri.Iot.Gateway.Entry.Http;
 
 /// <summary>The household setup API under <c>/v1/</c>, authorised by <c>User_Auth</c>: devices, instructions,
 /// pairing, trigger points and orders.</summary>
@@ -28,11 +29,11 @@ public static class SetupEndpoints
             Validate(body) ?? WithAccount(user, claims, account => setup.CreateDeviceAsync(account, body.DeviceId, ct)));
         v1.MapGet("/orders", (ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account
-                ? Results.Ok(store.FindOrders(account, MaxOrders).Select(OutboundMessages.ToStatus))
+                ? Results.Ok(store.FindOrders(account, MaxOrders).Select(ContractViews.Order))
                 : Results.Forbid());
         v1.MapGet("/orders/{orderRef:long}", (long orderRef, ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account && store.FindOrder(orderRef) is { } order && order.AccountId == account
-                ? Results.Ok(OutboundMessages.ToStatus(order))
+                ? Results.Ok(ContractViews.Order(order))
                 : Results.NotFound());
         v1.MapPost("/orders/{orderRef:long}/state", (long orderRef, OrderStateChange body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
         {

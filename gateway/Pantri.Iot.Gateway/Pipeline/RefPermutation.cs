@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
-namespace Pantri.Iot.Gateway.Processing;
+namespace Pantri.Iot.Gateway.Pipeline;
 
 /// <summary>A keyed permutation of [0, 2^40) (a 4-round Feistel network on two 20-bit halves): turns a sequence
-/// number into a ref that does not reveal its neighbours, and back. The way back lets storage keep the command log
-/// in sequence order (cheap appends) while devices only ever see the scrambled CommandRef.</summary>
+/// number into a ref that does not reveal its neighbours, and back. The way back finds a stored command (keyed by
+/// sequence, so the log grows by appends) from the scrambled CommandRef a device or a test holds.</summary>
 public sealed class RefPermutation
 {
     /// <summary>Size of the domain.</summary>

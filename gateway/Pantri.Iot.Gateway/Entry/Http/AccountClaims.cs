@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Pantri.Iot.Gateway.Security;
 
-namespace Pantri.Iot.Gateway.Http;
+namespace Pantri.Iot.Gateway.Entry.Http;
 
 /// <summary>Reads the household a <c>User_Auth</c> token acts for.</summary>
 public sealed class AccountClaims(IOptions<AuthOptions> options)

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Pantri.Iot.Broker.Abstractions;
 
-namespace Pantri.Iot.Gateway.Outbound;
+namespace Pantri.Iot.Gateway.Pipeline;
 
 /// <summary>Ops events, inventory, order updates: published after their commit, off the writer thread, in order.
 /// Acks do not pass here; they are published by whoever awaits the command, right after its commit.</summary>

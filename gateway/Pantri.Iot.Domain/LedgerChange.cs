@@ -1,0 +1,19 @@
+namespace Pantri.Iot.Domain;
+
+/// <summary>A change the ledger made to household state. The ledger records one for every change it makes, in
+/// order; the gateway's unit of work turns them into storage writes and outbound messages, so no caller has to keep
+/// state, storage and notifications in step by hand.</summary>
+public abstract record LedgerChange;
+
+/// <summary>A device was created or its credentials changed.</summary>
+/// <param name="Device">The device as it is now.</param>
+public sealed record DeviceChanged(Device Device) : LedgerChange;
+
+/// <summary>An instruction was created or changed (product, pairing, tracking settings, level).</summary>
+/// <param name="Instruction">The instruction as it is now.</param>
+public sealed record InstructionChanged(Instruction Instruction) : LedgerChange;
+
+/// <summary>An order was placed or moved to another state.</summary>
+/// <param name="Order">The order as it is now.</param>
+/// <param name="Instruction">Its instruction, when it still exists (for the devices paired with it).</param>
+public sealed record OrderChanged(Order Order, Instruction? Instruction) : LedgerChange;

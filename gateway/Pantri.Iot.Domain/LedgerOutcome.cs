@@ -1,0 +1,19 @@
+namespace Pantri.Iot.Domain;
+
+/// <summary>The outcome of a setup change: the changed entity, or why the ledger refused it.</summary>
+/// <typeparam name="T">The entity the change returns.</typeparam>
+/// <param name="Status">An HTTP-style status: 200/201 for success, 4xx for a refusal.</param>
+/// <param name="Error">Why it was refused.</param>
+/// <param name="Value">The entity, on success.</param>
+public sealed record LedgerOutcome<T>(int Status, string? Error, T? Value)
+    where T : class
+{
+    /// <summary>True when the change was made.</summary>
+    public bool IsSuccess => Error is null;
+
+    /// <summary>A change that was made.</summary>
+    public static LedgerOutcome<T> Done(T value, int status = 200) => new(status, null, value);
+
+    /// <summary>A change the ledger refused.</summary>
+    public static LedgerOutcome<T> Refused(int status, string error) => new(status, error, null);
+}

@@ -1,0 +1,83 @@
+namespace Pantri.Iot.Domain;
+
+/// <summary>Orders: placing one and moving it through its lifecycle.</summary>
+public sealed partial class ReplenishmentLedger
+{
+    /// <summary>Moves an open order to a new state. Delivery of a tracked item raises its level by the packs ordered.</summary>
+    public OrderMoveResult MoveOrder(string accountId, long orderRef, OrderState to, string by, DateTimeOffset now)
+    {
+        if (!_openOrders.TryGetValue(orderRef, out var order) || order.AccountId != accountId)
+        {
+            return new OrderMoveResult(OrderMoveOutcome.NotOpen, null, null);
+        }
+
+        if (!OrderLifecycle.CanMove(order.State, to))
+        {
+            return new OrderMoveResult(OrderMoveOutcome.NotAllowed, order, null);
+        }
+
+        order.State = to;
+        order.UpdatedAt = now;
+        order.History.Add(new OrderTransition { State = to, At = now, By = by });
+        Changed(order);
+        Instruction? raised = null;
+        if (!order.IsOpen)
+        {
+            _openOrders.Remove(order.Ref);
+            _openOrdersByInstruction.Remove(order.InstructionRef);
+            if (to == OrderState.Delivered
+                && _instructions.TryGetValue(order.InstructionRef, out var instruction)
+                && instruction.Tracking is { UnitsPerPack: { } perPack, Level: { } level } tracking)
+            {
+                InventoryRule.Apply(tracking, level + (perPack * order.Quantity), now);
+                Changed(instruction);
+                raised = instruction;
+            }
+        }
+
+        return new OrderMoveResult(OrderMoveOutcome.Moved, order, raised);
+    }
+
+    private Order Place(Actor actor, Instruction instruction, long orderRef, long commandRef, DateTimeOffset now)
+    {
+        var order = new Order
+        {
+            Ref = orderRef,
+            InstructionRef = instruction.Ref,
+            AccountId = instruction.AccountId,
+            DeviceId = actor.DeviceId,
+            Origin = actor.Origin,
+            CommandRef = commandRef,
+            State = OrderState.Placed,
+            Product = instruction.Product,
+            Retailer = instruction.Retailer,
+            Quantity = instruction.Quantity,
+            CreatedAt = now,
+            UpdatedAt = now,
+            History = [new OrderTransition { State = OrderState.Placed, At = now, By = actor.DeviceId ?? actor.Origin }],
+        };
+        _openOrders[order.Ref] = order;
+        _openOrdersByInstruction[order.InstructionRef] = order;
+        Changed(order);
+        return order;
+    }
+}
+
+/// <summary>What happened to an order move.</summary>
+public enum OrderMoveOutcome
+{
+    /// <summary>The order moved.</summary>
+    Moved,
+
+    /// <summary>No open order of that ref in that account.</summary>
+    NotOpen,
+
+    /// <summary>The lifecycle does not allow that move.</summary>
+    NotAllowed,
+}
+
+/// <summary>The result of <see cref="ReplenishmentLedger.MoveOrder"/>.</summary>
+/// <param name="Outcome">What happened.</param>
+/// <param name="Order">The order, when found.</param>
+/// <param name="ChangedInstruction">The instruction whose level a delivery raised.</param>
+public sealed record OrderMoveResult(OrderMoveOutcome Outcome, Order? Order, Instruction? ChangedInstruction);

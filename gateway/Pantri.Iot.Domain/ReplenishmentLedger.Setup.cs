@@ -1,0 +1,120 @@
+using Pantri.Iot.Contract;
+
+namespace Pantri.Iot.Domain;
+
+/// <summary>Setup: the changes a household makes to its devices and instructions.</summary>
+public sealed partial class ReplenishmentLedger
+{
+    private const int RefAttempts = 16;
+
+    /// <summary>Creates a device of a household with the hash of its key.</summary>
+    public LedgerOutcome<Device> CreateDevice(string accountId, string deviceId, string keyHash, DateTimeOffset now)
+    {
+        if (!DeviceIds.IsValid(deviceId))
+        {
+            return LedgerOutcome<Device>.Refused(AckIds.Malformed, "DeviceId must match ^[a-z0-9][a-z0-9-]{2,63}$");
+        }
+
+        if (_devices.ContainsKey(deviceId))
+        {
+            return LedgerOutcome<Device>.Refused(AckIds.Conflict, "a device with this id exists");
+        }
+
+        var device = new Device { DeviceId = deviceId, AccountId = accountId, KeyHash = keyHash, CreatedAt = now };
+        _devices[deviceId] = device;
+        _changes.Add(new DeviceChanged(device));
+        return LedgerOutcome<Device>.Done(device, 201);
+    }
+
+    /// <summary>Creates an instruction, paired with devices of the same household and optionally tracked. Its ref
+    /// is the first of <paramref name="nextRef"/>'s values that no instruction has.</summary>
+    public LedgerOutcome<Instruction> CreateInstruction(string accountId, InstructionSpec spec, Func<long> nextRef, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(nextRef);
+        if (spec.DeviceIds.FirstOrDefault(id => !IsDeviceOf(accountId, id)) is { } stranger)
+        {
+            return LedgerOutcome<Instruction>.Refused(AckIds.NotPaired, $"device {stranger} is not in this account");
+        }
+
+        var instruction = new Instruction
+        {
+            Ref = FreeInstructionRef(nextRef),
+            AccountId = accountId,
+            Product = spec.Product,
+            Retailer = spec.Retailer,
+            Quantity = spec.Quantity,
+            DeviceIds = spec.DeviceIds.Distinct(StringComparer.Ordinal).ToList(),
+            Tracking = spec.Tracking is null ? null : Configure(new Tracking(), spec.Tracking, now),
+        };
+        Index(instruction);
+        Changed(instruction);
+        return LedgerOutcome<Instruction>.Done(instruction, 201);
+    }
+
+    /// <summary>Pairs a device of the household with one of its instructions.</summary>
+    public LedgerOutcome<Instruction> Pair(string accountId, long instructionRef, string deviceId)
+    {
+        if (InstructionOf(accountId, instructionRef) is not { } instruction)
+        {
+            return LedgerOutcome<Instruction>.Refused(AckIds.UnknownInstruction, "unknown instruction");
+        }
+
+        if (!IsDeviceOf(accountId, deviceId))
+        {
+            return LedgerOutcome<Instruction>.Refused(AckIds.NotPaired, "the device is not in this account");
+        }
+
+        if (!instruction.DeviceIds.Contains(deviceId))
+        {
+            instruction.DeviceIds.Add(deviceId);
+            IndexPairing(instruction.Ref, deviceId);
+            Changed(instruction);
+        }
+
+        return LedgerOutcome<Instruction>.Done(instruction);
+    }
+
+    /// <summary>Sets the user's trigger point and tracking settings; tracking starts if it was off.</summary>
+    public LedgerOutcome<Instruction> ConfigureTracking(string accountId, long instructionRef, TrackingSpec spec, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (InstructionOf(accountId, instructionRef) is not { } instruction)
+        {
+            return LedgerOutcome<Instruction>.Refused(AckIds.UnknownInstruction, "unknown instruction");
+        }
+
+        instruction.Tracking = Configure(instruction.Tracking ?? new Tracking(), spec, now);
+        Changed(instruction);
+        return LedgerOutcome<Instruction>.Done(instruction);
+    }
+
+    private static Tracking Configure(Tracking tracking, TrackingSpec spec, DateTimeOffset now)
+    {
+        tracking.ReorderAt = spec.ReorderAt;
+        tracking.Unit = spec.Unit;
+        tracking.UnitsPerPack = spec.UnitsPerPack;
+        tracking.Hysteresis = spec.Hysteresis;
+        tracking.Debounce = spec.Debounce;
+        if (spec.Level is { } level)
+        {
+            InventoryRule.Apply(tracking, level, now);
+        }
+
+        return tracking;
+    }
+
+    private long FreeInstructionRef(Func<long> nextRef)
+    {
+        for (var attempt = 0; attempt < RefAttempts; attempt++)
+        {
+            var reference = nextRef();
+            if (!_instructions.ContainsKey(reference))
+            {
+                return reference;
+            }
+        }
+
+        throw new InvalidOperationException("No free Instruction_Ref among the refs offered.");
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Commands;
+using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Security;
+
+namespace Pantri.Iot.Gateway.Entry.Http;
+
+/// <summary>The seed's curl: <c>POST /v1/trigger</c> with <c>Instruction_Ref</c> and <c>Device_Key</c> or
+/// <c>User_Auth</c>. The headers become the same <see cref="TriggerRequest"/> an MQTT trigger does; the body is the
+/// acknowledgement and the HTTP status equals its ID.</summary>
+public static class TriggerEndpoints
+{
+    /// <summary>Maps the trigger endpoint.</summary>
+    public static IEndpointRouteBuilder MapPantriTrigger(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/trigger", TriggerAsync);
+        return app;
+    }
+
+    private static async Task<IResult> TriggerAsync(HttpContext http, CommandWriter writer, DeviceDirectory devices, AccountClaims claims, CancellationToken cancellationToken)
+    {
+        var headers = http.Request.Headers;
+        CommandSource source;
+        var deviceKey = headers[HttpHeaders.DeviceKey].ToString();
+        if (deviceKey.Length > 0)
+        {
+            if (devices.FindByKey(deviceKey) is not { } device)
+            {
+                return NotAuthenticated("unknown Device_Key");
+            }
+
+            source = CommandSource.Device(device.DeviceId);
+        }
+        else if (headers.ContainsKey(HttpHeaders.UserAuth) || headers.Authorization.Count > 0)
+        {
+            var auth = await http.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme).ConfigureAwait(false);
+            if (!auth.Succeeded || claims.AccountOf(auth.Principal!) is not { } accountId)
+            {
+                return NotAuthenticated("User_Auth is not a valid token for a Pantri account");
+            }
+
+            source = CommandSource.App(accountId);
+        }
+        else
+        {
+            return NotAuthenticated("send Device_Key or User_Auth");
+        }
+
+        var ack = await writer.SubmitAsync(ToCommand(headers, source), cancellationToken).ConfigureAwait(false);
+        return new AckResult(ack);
+    }
+
+    private static DeviceCommand ToCommand(IHeaderDictionary headers, CommandSource source)
+    {
+        var rawRequestId = FirstNonEmpty(headers[HttpHeaders.RequestId].ToString(), headers[HttpHeaders.IdempotencyKey].ToString());
+        if (!RequestIds.TryNormalize(rawRequestId, out var requestId, out var requestIdError))
+        {
+            return DeviceCommand.Malformed(DeviceTopicKind.Trigger, new MalformedRequest(requestIdError, null, null), source);
+        }
+
+        var rawRef = headers[HttpHeaders.InstructionRef].ToString();
+        long? instructionRef = null;
+        if (rawRef.Length > 0)
+        {
+            if (!long.TryParse(rawRef, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed <= 0)
+            {
+                return DeviceCommand.Malformed(DeviceTopicKind.Trigger, new MalformedRequest("the Instruction_Ref header must be a positive integer", requestId, null), source);
+            }
+
+            instructionRef = parsed;
+        }
+        else if (source.DeviceId is null)
+        {
+            return DeviceCommand.Malformed(DeviceTopicKind.Trigger, new MalformedRequest("the Instruction_Ref header is required with User_Auth", requestId, null), source);
+        }
+
+        return DeviceCommand.For(new TriggerRequest(instructionRef) { RequestId = requestId }, source);
+    }
+
+    // Not a command, so no CommandRef is spent on it; the shape stays that of an ack so clients parse one format.
+    private static AckResult NotAuthenticated(string reason) => new(CommandAck.Of(new Acknowledgement
+    {
+        CommandRef = 0,
+        Id = AckIds.NotAuthenticated,
+        Status = AckIds.DidNotDo(reason),
+    }));
+
+    private static string? FirstNonEmpty(params string[] values) => values.FirstOrDefault(v => v.Length > 0);
+
+    /// <summary>Writes the ack's stored bytes with the status code equal to its ID.</summary>
+    private sealed class AckResult(CommandAck ack) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = ack.Ack.Id;
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            await httpContext.Response.Body.WriteAsync(ack.Json, httpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using Pantri.Iot.Gateway.Storage;
+
+namespace Pantri.Iot.Gateway.Pipeline;
+
+/// <summary>Answers "was this idempotency key already processed inside the window?" for the writer: the current
+/// batch's keys, then the committed keys held in memory (<see cref="RecentCommandKeys"/>), and storage only for a
+/// replay, a hash collision, or a span memory no longer covers. Writer thread only.</summary>
+internal sealed class IdempotencyIndex(IGatewayStore store, TimeSpan window)
+{
+    /// <summary>Most idempotency keys held in memory (≈ 60 bytes each).</summary>
+    internal const int RecentKeyCapacity = 1_000_000;
+
+    private readonly Dictionary<string, CommandRecord> _pending = new(StringComparer.Ordinal);
+    private readonly RecentCommandKeys _recent = new(RecentKeyCapacity);
+
+    /// <summary>Fills memory with the window's committed keys, newest first.</summary>
+    public void Load(DateTimeOffset now)
+    {
+        var since = now - window;
+        _recent.Start(since, store.RecentCommandKeys(since, RecentKeyCapacity));
+    }
+
+    /// <summary>The command processed under <paramref name="key"/> inside the window ending at <paramref name="now"/>.</summary>
+    public CommandRecord? Find(string key, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var since = now - window;
+        var found = _pending.GetValueOrDefault(key) ?? FindCommitted(key, since);
+        return found is not null && found.At >= since ? found : null;
+    }
+
+    /// <summary>A command of the current batch: later commands of the batch must see its key.</summary>
+    public void Pending(CommandRecord record)
+    {
+        if (record.IdempotencyKey is { } key)
+        {
+            _pending[key] = record;
+        }
+    }
+
+    /// <summary>Starts a batch.</summary>
+    public void BeginBatch() => _pending.Clear();
+
+    /// <summary>The batch is committed: its keys now exist in storage. Keys that left the window are forgotten.</summary>
+    public void Committed(IEnumerable<CommandRecord> records, DateTimeOffset now)
+    {
+        foreach (var record in records)
+        {
+            if (record.IdempotencyKey is { } key)
+            {
+                _recent.Add(key, record.Sequence, record.At);
+            }
+        }
+
+        _recent.Trim(now - window);
+        _pending.Clear();
+    }
+
+    private CommandRecord? FindCommitted(string key, DateTimeOffset since)
+    {
+        switch (_recent.Find(key, since, out var sequence))
+        {
+            case RecentCommandKeys.Answer.None:
+                return null;
+            case RecentCommandKeys.Answer.Candidate:
+                var candidate = store.FindCommandBySequence(sequence);
+                return candidate?.IdempotencyKey == key ? candidate : store.FindCommandByKey(key);
+            default:
+                return store.FindCommandByKey(key);
+        }
+    }
+}

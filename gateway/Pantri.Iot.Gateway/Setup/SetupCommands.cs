@@ -1,0 +1,123 @@
+using Pantri.Iot.Contract;
+using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Security;
+
+namespace Pantri.Iot.Gateway.Setup;
+
+/// <summary>A setup request of a household; each maps to one ledger method. Runs on the writer like a device
+/// command, so setup and presses never race.</summary>
+/// <typeparam name="T">What the API answers.</typeparam>
+public abstract record SetupCommand<T> : IWriterCommand<SetupResult<T>>
+{
+    /// <inheritdoc/>
+    public abstract SetupResult<T> Execute(UnitOfWork work);
+
+    /// <inheritdoc/>
+    public SetupResult<T> Unavailable(long commandRef) => SetupResult<T>.Fail(StatusCodes.Status503ServiceUnavailable, "storage unavailable; nothing was recorded");
+
+    /// <summary>How the setup API shows an instruction.</summary>
+    protected static InstructionView View(UnitOfWork work, Instruction instruction)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(instruction);
+        return new InstructionView
+        {
+            InstructionRef = instruction.Ref,
+            Product = instruction.Product,
+            Retailer = instruction.Retailer,
+            Quantity = instruction.Quantity,
+            DeviceIds = instruction.DeviceIds.ToList(),
+            Inventory = instruction.Tracking is null ? null : ContractViews.Inventory(instruction, work.Now),
+            OpenOrderRef = work.Ledger.OpenOrderFor(instruction.Ref)?.Ref,
+        };
+    }
+}
+
+/// <summary>Creates a device; its key is returned this once and stored only as a hash.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="DeviceId">The id to create.</param>
+public sealed record CreateDevice(string AccountId, string DeviceId) : SetupCommand<CreatedDevice>
+{
+    /// <inheritdoc/>
+    public override SetupResult<CreatedDevice> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var key = DeviceKeys.NewKey();
+        return SetupResult<CreatedDevice>.From(work.Ledger.CreateDevice(AccountId, DeviceId, DeviceKeys.Hash(key), work.Now), device => new CreatedDevice(device.DeviceId, key));
+    }
+}
+
+/// <summary>Creates an instruction (optionally tracked, optionally paired).</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="Spec">What to order and how to track it.</param>
+public sealed record CreateInstruction(string AccountId, InstructionSpec Spec) : SetupCommand<InstructionView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<InstructionView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult<InstructionView>.From(work.Ledger.CreateInstruction(AccountId, Spec, work.NextRef, work.Now), i => View(work, i));
+    }
+}
+
+/// <summary>Pairs a device of the household with an instruction.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="InstructionRef">The instruction.</param>
+/// <param name="DeviceId">The device.</param>
+public sealed record PairDevice(string AccountId, long InstructionRef, string DeviceId) : SetupCommand<InstructionView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<InstructionView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult<InstructionView>.From(work.Ledger.Pair(AccountId, InstructionRef, DeviceId), i => View(work, i));
+    }
+}
+
+/// <summary>Sets the user's trigger point and tracking settings (tracking starts if it was off).</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="InstructionRef">The instruction.</param>
+/// <param name="Spec">The settings.</param>
+public sealed record ConfigureTracking(string AccountId, long InstructionRef, TrackingSpec Spec) : SetupCommand<InstructionView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<InstructionView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult<InstructionView>.From(work.Ledger.ConfigureTracking(AccountId, InstructionRef, Spec, work.Now), i => View(work, i));
+    }
+}
+
+/// <summary>The household's instructions.</summary>
+/// <param name="AccountId">The household.</param>
+public sealed record ListInstructions(string AccountId) : SetupCommand<IReadOnlyList<InstructionView>>
+{
+    /// <inheritdoc/>
+    public override SetupResult<IReadOnlyList<InstructionView>> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult<IReadOnlyList<InstructionView>>.Ok(work.Ledger.InstructionsOf(AccountId).Select(i => View(work, i)).ToList());
+    }
+}
+
+/// <summary>Moves an open order (cancel, mark delivered…); delivery of a tracked item raises its level.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="OrderRef">The order.</param>
+/// <param name="State">The state to move to.</param>
+/// <param name="By">Who moves it.</param>
+public sealed record MoveOrder(string AccountId, long OrderRef, OrderState State, string By) : SetupCommand<OrderStatus>
+{
+    /// <inheritdoc/>
+    public override SetupResult<OrderStatus> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var moved = work.Ledger.MoveOrder(AccountId, OrderRef, State, By, work.Now);
+        return moved.Outcome switch
+        {
+            OrderMoveOutcome.NotOpen => SetupResult<OrderStatus>.Fail(StatusCodes.Status404NotFound, "no open order with this ref in this account"),
+            OrderMoveOutcome.NotAllowed => SetupResult<OrderStatus>.Fail(StatusCodes.Status409Conflict, $"an order that is {moved.Order!.State} cannot become {State}"),
+            _ => SetupResult<OrderStatus>.Ok(ContractViews.Order(moved.Order!)),
+        };
+    }
+}

@@ -1,0 +1,40 @@
+using Pantri.Iot.Contract;
+using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
+
+namespace Pantri.Iot.Gateway.Setup;
+
+/// <summary>The household setup API (devices, instructions, pairing, trigger points, order states) as calls: each
+/// builds one <see cref="SetupCommand{T}"/> and hands it to the writer.</summary>
+public sealed class SetupService(CommandWriter writer)
+{
+    /// <summary>Creates a device in an account; its key is returned once.</summary>
+    public Task<SetupResult<CreatedDevice>> CreateDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken) =>
+        writer.SubmitAsync(new CreateDevice(accountId, deviceId), cancellationToken);
+
+    /// <summary>Creates an instruction (optionally tracked, optionally paired).</summary>
+    public Task<SetupResult<InstructionView>> CreateInstructionAsync(string accountId, NewInstruction body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return writer.SubmitAsync(new CreateInstruction(accountId, body.ToSpec()), cancellationToken);
+    }
+
+    /// <summary>Pairs a device of the account with an instruction.</summary>
+    public Task<SetupResult<InstructionView>> PairAsync(string accountId, long instructionRef, string deviceId, CancellationToken cancellationToken) =>
+        writer.SubmitAsync(new PairDevice(accountId, instructionRef, deviceId), cancellationToken);
+
+    /// <summary>Sets the user's trigger point and tracking settings (tracking starts if it was off).</summary>
+    public Task<SetupResult<InstructionView>> ConfigureTrackingAsync(string accountId, long instructionRef, TrackingSettings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return writer.SubmitAsync(new ConfigureTracking(accountId, instructionRef, settings.ToSpec()), cancellationToken);
+    }
+
+    /// <summary>The account's instructions.</summary>
+    public Task<SetupResult<IReadOnlyList<InstructionView>>> ListInstructionsAsync(string accountId, CancellationToken cancellationToken) =>
+        writer.SubmitAsync(new ListInstructions(accountId), cancellationToken);
+
+    /// <summary>Moves an open order (cancel, mark delivered…). Delivery of a tracked item raises its level.</summary>
+    public Task<SetupResult<OrderStatus>> MoveOrderAsync(string accountId, long orderRef, OrderState state, string by, CancellationToken cancellationToken) =>
+        writer.SubmitAsync(new MoveOrder(accountId, orderRef, state, by), cancellationToken);
+}
