@@ -39,7 +39,7 @@ public sealed class BrokerHostedService(
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         server.ClientSubscribedTopicAsync += OnSubscribedAsync;
         server.ClientUnsubscribedTopicAsync += OnUnsubscribedAsync;
-        server.ClientConnectedAsync += e => PublishPresenceAsync(e.SessionItems, "online", null);
+        server.ClientConnectedAsync += e => PublishPresenceAsync(e.SessionItems, PresenceStatus.Online, null);
         server.ClientDisconnectedAsync += OnDisconnectedAsync;
         server.QueuedApplicationMessageOverwrittenAsync += _ =>
         {
@@ -163,7 +163,7 @@ public sealed class BrokerHostedService(
     private Task OnDisconnectedAsync(ClientDisconnectedEventArgs e)
     {
         broker.ForgetOpsSession(e);
-        return PublishPresenceAsync(e.SessionItems, "offline", DisconnectReason(e.DisconnectType));
+        return PublishPresenceAsync(e.SessionItems, PresenceStatus.Offline, DisconnectReason(e.DisconnectType));
     }
 
     private Task PublishPresenceAsync(System.Collections.IDictionary items, string status, string? reason)
@@ -181,9 +181,9 @@ public sealed class BrokerHostedService(
     /// was lost or closed without one), <c>takeover</c> (the same id connected again).</summary>
     internal static string DisconnectReason(MqttClientDisconnectType type) => type switch
     {
-        MqttClientDisconnectType.Clean => "clean",
-        MqttClientDisconnectType.Takeover => "takeover",
-        _ => "dropped",
+        MqttClientDisconnectType.Clean => DisconnectReasons.Clean,
+        MqttClientDisconnectType.Takeover => DisconnectReasons.Takeover,
+        _ => DisconnectReasons.Dropped,
     };
 
     private bool IsOpsLogin(string userName, byte[]? password)

@@ -76,7 +76,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             ContentType = "application/json",
             CorrelationData = message.CorrelationData.IsEmpty ? null! : message.CorrelationData.ToArray(),
         };
-        if (!message.Retain && TryGetDeviceId(message.Topic, out var deviceId))
+        if (!message.Retain && Topics.TryGetDeviceId(message.Topic, out var deviceId))
         {
             await DeliverToDeviceAsync(deviceId, applicationMessage).ConfigureAwait(false);
             return;
@@ -202,25 +202,6 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
         {
             _opsSessions.Remove(subscriptions);
         }
-    }
-
-    /// <summary>The id in <c>pantri/v1/devices/{id}/…</c>.</summary>
-    private static bool TryGetDeviceId(string topic, out string deviceId)
-    {
-        deviceId = string.Empty;
-        if (!topic.StartsWith(Topics.DevicesPrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var slash = topic.IndexOf('/', Topics.DevicesPrefix.Length);
-        if (slash <= Topics.DevicesPrefix.Length)
-        {
-            return false;
-        }
-
-        deviceId = topic[Topics.DevicesPrefix.Length..slash];
-        return true;
     }
 
     /// <inheritdoc/>

@@ -48,7 +48,7 @@ public static class ForecastCalculator
 
         return new Forecast
         {
-            State = "Known",
+            State = ForecastStates.Known,
             UsagePerDay = Math.Round(perHour * 24, 3),
             HoursToReorder = Math.Round(Math.Max(0, level - tracking.ReorderAt) / perHour, 2),
             HoursToEmpty = Math.Round(Math.Max(0, level) / perHour, 2),

@@ -10,10 +10,16 @@ public sealed record LedgerOutcome<T>(int Status, string? Error, T? Value)
 {
     /// <summary>True when the change was made.</summary>
     public bool IsSuccess => Error is null;
+}
 
+/// <summary>Builds <see cref="LedgerOutcome{T}"/>s.</summary>
+public static class LedgerOutcome
+{
     /// <summary>A change that was made.</summary>
-    public static LedgerOutcome<T> Done(T value, int status = 200) => new(status, null, value);
+    public static LedgerOutcome<T> Done<T>(T value, int status = 200)
+        where T : class => new(status, null, value);
 
     /// <summary>A change the ledger refused.</summary>
-    public static LedgerOutcome<T> Refused(int status, string error) => new(status, error, null);
+    public static LedgerOutcome<T> Refused<T>(int status, string error)
+        where T : class => new(status, error, null);
 }

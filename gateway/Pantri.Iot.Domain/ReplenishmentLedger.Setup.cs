@@ -12,18 +12,18 @@ public sealed partial class ReplenishmentLedger
     {
         if (!DeviceIds.IsValid(deviceId))
         {
-            return LedgerOutcome<Device>.Refused(AckIds.Malformed, "DeviceId must match ^[a-z0-9][a-z0-9-]{2,63}$");
+            return LedgerOutcome.Refused<Device>(AckIds.Malformed, "DeviceId must match ^[a-z0-9][a-z0-9-]{2,63}$");
         }
 
         if (_devices.ContainsKey(deviceId))
         {
-            return LedgerOutcome<Device>.Refused(AckIds.Conflict, "a device with this id exists");
+            return LedgerOutcome.Refused<Device>(AckIds.Conflict, "a device with this id exists");
         }
 
         var device = new Device { DeviceId = deviceId, AccountId = accountId, KeyHash = keyHash, CreatedAt = now };
         _devices[deviceId] = device;
         _changes.Add(new DeviceChanged(device));
-        return LedgerOutcome<Device>.Done(device, 201);
+        return LedgerOutcome.Done(device, 201);
     }
 
     /// <summary>Creates an instruction, paired with devices of the same household and optionally tracked. Its ref
@@ -34,7 +34,7 @@ public sealed partial class ReplenishmentLedger
         ArgumentNullException.ThrowIfNull(nextRef);
         if (spec.DeviceIds.FirstOrDefault(id => !IsDeviceOf(accountId, id)) is { } stranger)
         {
-            return LedgerOutcome<Instruction>.Refused(AckIds.NotPaired, $"device {stranger} is not in this account");
+            return LedgerOutcome.Refused<Instruction>(AckIds.NotPaired, $"device {stranger} is not in this account");
         }
 
         var instruction = new Instruction
@@ -49,7 +49,7 @@ public sealed partial class ReplenishmentLedger
         };
         Index(instruction);
         Changed(instruction);
-        return LedgerOutcome<Instruction>.Done(instruction, 201);
+        return LedgerOutcome.Done(instruction, 201);
     }
 
     /// <summary>Pairs a device of the household with one of its instructions.</summary>
@@ -57,12 +57,12 @@ public sealed partial class ReplenishmentLedger
     {
         if (InstructionOf(accountId, instructionRef) is not { } instruction)
         {
-            return LedgerOutcome<Instruction>.Refused(AckIds.UnknownInstruction, "unknown instruction");
+            return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
         }
 
         if (!IsDeviceOf(accountId, deviceId))
         {
-            return LedgerOutcome<Instruction>.Refused(AckIds.NotPaired, "the device is not in this account");
+            return LedgerOutcome.Refused<Instruction>(AckIds.NotPaired, "the device is not in this account");
         }
 
         if (!instruction.DeviceIds.Contains(deviceId))
@@ -72,7 +72,7 @@ public sealed partial class ReplenishmentLedger
             Changed(instruction);
         }
 
-        return LedgerOutcome<Instruction>.Done(instruction);
+        return LedgerOutcome.Done(instruction);
     }
 
     /// <summary>Sets the user's trigger point and tracking settings; tracking starts if it was off.</summary>
@@ -81,12 +81,12 @@ public sealed partial class ReplenishmentLedger
         ArgumentNullException.ThrowIfNull(spec);
         if (InstructionOf(accountId, instructionRef) is not { } instruction)
         {
-            return LedgerOutcome<Instruction>.Refused(AckIds.UnknownInstruction, "unknown instruction");
+            return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
         }
 
         instruction.Tracking = Configure(instruction.Tracking ?? new Tracking(), spec, now);
         Changed(instruction);
-        return LedgerOutcome<Instruction>.Done(instruction);
+        return LedgerOutcome.Done(instruction);
     }
 
     private static Tracking Configure(Tracking tracking, TrackingSpec spec, DateTimeOffset now)

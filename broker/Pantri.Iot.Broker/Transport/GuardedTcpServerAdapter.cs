@@ -99,7 +99,8 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
                 continue;
             }
 
-            _ = Task.Run(() => HandleAsync(client));
+            // A connection lives until it closes, not until the accept loop stops: the server disposes sessions itself.
+            _ = Task.Run(() => HandleAsync(client), CancellationToken.None);
         }
     }
 
