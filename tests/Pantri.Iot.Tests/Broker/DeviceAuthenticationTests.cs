@@ -1,6 +1,6 @@
 using MQTTnet;
 using MQTTnet.Formatter;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Broker;
 

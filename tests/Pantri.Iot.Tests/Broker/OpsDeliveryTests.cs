@@ -1,7 +1,7 @@
 using MQTTnet;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Broker;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Pantri.Iot.Contract;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Broker;
 

@@ -2,7 +2,7 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Broker;
 

@@ -6,7 +6,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Storage;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Gateway;
 

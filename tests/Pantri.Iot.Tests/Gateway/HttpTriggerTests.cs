@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Pantri.Iot.Contract;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Gateway;
 

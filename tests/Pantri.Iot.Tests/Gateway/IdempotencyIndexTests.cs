@@ -1,6 +1,6 @@
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Processing;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Gateway;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Moq;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Storage;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Gateway;
 

@@ -3,7 +3,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
-using Pantri.Iot.Tests.Infrastructure;
+using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Tests.Gateway;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Pantri.Iot.Tests.Infrastructure;
+namespace Pantri.Iot.Testing;
 
 /// <summary>The gateway as a separate OS process, for tests that kill it the hard way.</summary>
 public sealed class GatewayProcess : IDisposable

@@ -1,4 +1,4 @@
-namespace Pantri.Iot.Tests.Infrastructure;
+namespace Pantri.Iot.Testing;
 
 /// <summary>Base of tests that each need a fresh gateway with the demo household.</summary>
 [Category("Integration")]

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Pantri.Iot.Tests.Infrastructure;
+namespace Pantri.Iot.Testing;
 
 /// <summary>What the gateway wrote to demo-household.json.</summary>
 public sealed record DemoCredentials(string AccountId, string UserAuth, string ButtonKey, string JarKey)

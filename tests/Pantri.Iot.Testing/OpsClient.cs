@@ -3,7 +3,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 
-namespace Pantri.Iot.Tests.Infrastructure;
+namespace Pantri.Iot.Testing;
 
 /// <summary>An ops dashboard client: a real MQTT client logged in with the ops credential.</summary>
 public sealed class OpsClient : IAsyncDisposable

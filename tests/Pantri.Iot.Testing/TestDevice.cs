@@ -5,7 +5,7 @@ using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 
-namespace Pantri.Iot.Tests.Infrastructure;
+namespace Pantri.Iot.Testing;
 
 /// <summary>A real MQTT client acting as a device: subscribes to its ack topic and waits for acks.</summary>
 public sealed class TestDevice : IAsyncDisposable

@@ -7,7 +7,7 @@ using Pantri.Iot.Broker;
 using Pantri.Iot.Gateway;
 using Pantri.Iot.Gateway.Storage;
 
-namespace Pantri.Iot.Tests.Infrastructure;
+namespace Pantri.Iot.Testing;
 
 /// <summary>A real gateway in this process: embedded broker on a free port, HTTP on a free port, LiteDB in a
 /// temporary directory that outlives restarts until disposed.</summary>
