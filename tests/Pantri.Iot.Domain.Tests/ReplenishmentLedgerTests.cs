@@ -2,7 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 
-namespace Pantri.Iot.Tests.Domain;
+namespace Pantri.Iot.Domain.Tests;
 
 public sealed class ReplenishmentLedgerTests
 {

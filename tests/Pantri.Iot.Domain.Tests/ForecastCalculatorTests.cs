@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Pantri.Iot.Domain;
 
-namespace Pantri.Iot.Tests.Domain;
+namespace Pantri.Iot.Domain.Tests;
 
 public sealed class ForecastCalculatorTests
 {
