@@ -3,7 +3,7 @@ using System.Globalization;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Broker;
+namespace Pantri.Iot.Broker.Tests;
 
 /// <summary>Debian's Mosquitto clients speaking MQTT 3.1.1 to the gateway, as firmware would.</summary>
 public sealed class ThirdPartyClientTests : GatewayTest

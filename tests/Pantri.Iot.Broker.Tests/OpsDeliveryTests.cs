@@ -3,7 +3,7 @@ using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Broker;
+namespace Pantri.Iot.Broker.Tests;
 
 /// <summary>Ops messages are delivered to the ops sessions directly (no scan of every session): only to matching
 /// filters, still retained for late subscribers, and not lost when an ops client reconnects under the same id.</summary>

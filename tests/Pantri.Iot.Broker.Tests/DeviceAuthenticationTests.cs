@@ -2,7 +2,7 @@ using MQTTnet;
 using MQTTnet.Formatter;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Broker;
+namespace Pantri.Iot.Broker.Tests;
 
 [Category("Integration")]
 public sealed class DeviceAuthenticationTests

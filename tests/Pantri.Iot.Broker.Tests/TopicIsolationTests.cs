@@ -4,7 +4,7 @@ using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Broker;
+namespace Pantri.Iot.Broker.Tests;
 
 [Category("Integration")]
 public sealed class TopicIsolationTests
