@@ -1,7 +1,7 @@
 using Pantri.Iot.Gateway.Processing;
 using Pantri.Iot.Gateway.Storage;
 
-namespace Pantri.Iot.Tests.Storage;
+namespace Pantri.Iot.Gateway.Tests.Storage;
 
 [Category("Integration")]
 public sealed class LiteDbGatewayStoreTests

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Gateway;
+namespace Pantri.Iot.Gateway.Tests;
 
 public sealed class InventoryTrackingTests : GatewayTest
 {

@@ -5,7 +5,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Gateway;
+namespace Pantri.Iot.Gateway.Tests;
 
 public sealed class TriggerFlowTests : GatewayTest
 {

@@ -1,6 +1,6 @@
 using Pantri.Iot.Gateway.Processing;
 
-namespace Pantri.Iot.Tests.Gateway;
+namespace Pantri.Iot.Gateway.Tests;
 
 public sealed class RefPermutationTests
 {

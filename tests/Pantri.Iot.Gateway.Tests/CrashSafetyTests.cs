@@ -8,7 +8,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Storage;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Gateway;
+namespace Pantri.Iot.Gateway.Tests;
 
 [Category("Integration")]
 public sealed class CrashSafetyTests

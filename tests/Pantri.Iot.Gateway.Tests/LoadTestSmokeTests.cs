@@ -12,7 +12,7 @@ using Pantri.Iot.LoadTest;
 using Pantri.Iot.LoadTest.Load;
 using Pantri.Iot.LoadTest.Targets;
 
-namespace Pantri.Iot.Tests;
+namespace Pantri.Iot.Gateway.Tests;
 
 /// <summary>The benchmark harness in miniature: real MQTT devices against an in-process gateway. It checks that the
 /// harness and the pipeline agree on the contract (every request acked, every ack stored), never how fast.</summary>

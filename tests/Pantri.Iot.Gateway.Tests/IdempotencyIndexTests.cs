@@ -2,7 +2,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Processing;
 using Pantri.Iot.Testing;
 
-namespace Pantri.Iot.Tests.Gateway;
+namespace Pantri.Iot.Gateway.Tests;
 
 /// <summary>The in-memory idempotency key index answers "new key" without storage only where it is sure; replays
 /// still find the original ack, across a restart too.</summary>
