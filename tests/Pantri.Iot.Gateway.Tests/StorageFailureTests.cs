@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Moq;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Storage;
 using Pantri.Iot.Testing;
@@ -16,29 +15,15 @@ public sealed class StorageFailureTests
         var dir = Path.Combine(Path.GetTempPath(), "pantri-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         using var real = new LiteDbGatewayStore(Path.Combine(dir, "pantri.db"));
-        var failing = false;
-        var store = new Mock<IGatewayStore>();
-        store.Setup(s => s.Load()).Returns(real.Load);
-        store.Setup(s => s.FindCommand(It.IsAny<string>())).Returns((string key) => real.FindCommand(key));
-        store.Setup(s => s.FindCommand(It.IsAny<long>())).Returns((long id) => real.FindCommand(id));
-        store.Setup(s => s.FindOrders(It.IsAny<string>(), It.IsAny<int>())).Returns((string a, int n) => real.FindOrders(a, n));
-        store.Setup(s => s.Commit(It.IsAny<WriteBatch>())).Callback((WriteBatch batch) =>
-        {
-            if (failing)
-            {
-                throw new IOException("disk unavailable");
-            }
-
-            real.Commit(batch);
-        });
+        var store = new FailingStore(real);
         await using var gateway = await TestGateway.StartAsync(
-            configure: b => b.Services.Replace(ServiceDescriptor.Singleton(store.Object)),
+            configure: b => b.Services.Replace(ServiceDescriptor.Singleton<IGatewayStore>(store)),
             dataDirectory: dir);
         await using var button = await gateway.ConnectButtonAsync();
 
-        failing = true;
+        store.FailCommits = true;
         var refused = await button.RequestAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref":123456789,"RequestId":"p1"}""");
-        failing = false;
+        store.FailCommits = false;
         var retried = await button.RequestAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref":123456789,"RequestId":"p1"}""");
 
         Assert.That(refused.Id, Is.EqualTo(AckIds.Unavailable));
@@ -56,19 +41,9 @@ public sealed class StorageFailureTests
         Directory.CreateDirectory(dir);
         using (var real = new LiteDbGatewayStore(Path.Combine(dir, "pantri.db")))
         {
-            var store = new Mock<IGatewayStore>();
-            store.Setup(s => s.Load()).Returns(real.Load);
-            store.Setup(s => s.Commit(It.IsAny<WriteBatch>())).Callback((WriteBatch batch) =>
-            {
-                if (batch.Devices.Count > 0)
-                {
-                    throw new IOException("disk unavailable");
-                }
-
-                real.Commit(batch);
-            });
+            var store = new FailingStore(real) { FailCommitsWhen = batch => batch.Devices.Count > 0 };
             // Stopped, not disposed: disposing would delete the data directory the next start needs.
-            var failed = await TestGateway.StartAsync(configure: b => b.Services.Replace(ServiceDescriptor.Singleton(store.Object)), dataDirectory: dir);
+            var failed = await TestGateway.StartAsync(configure: b => b.Services.Replace(ServiceDescriptor.Singleton<IGatewayStore>(store)), dataDirectory: dir);
             Assert.That(real.Load().Devices, Is.Empty, "the failed commit stored no device");
             await failed.StopAsync();
         }
