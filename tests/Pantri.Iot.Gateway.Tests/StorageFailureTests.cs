@@ -19,6 +19,7 @@ public sealed class StorageFailureTests
         await using var gateway = await TestGateway.StartAsync(
             configure: b => b.Services.Replace(ServiceDescriptor.Singleton<IGatewayStore>(store)),
             dataDirectory: dir);
+        gateway.ExpectLoggedErrors(FailingStore.Failure);
         await using var button = await gateway.ConnectButtonAsync();
 
         store.FailCommits = true;
@@ -44,6 +45,7 @@ public sealed class StorageFailureTests
             var store = new FailingStore(real) { FailCommitsWhen = batch => batch.Devices.Count > 0 };
             // Stopped, not disposed: disposing would delete the data directory the next start needs.
             var failed = await TestGateway.StartAsync(configure: b => b.Services.Replace(ServiceDescriptor.Singleton<IGatewayStore>(store)), dataDirectory: dir);
+            failed.ExpectLoggedErrors(FailingStore.Failure);
             Assert.That(real.Load().Devices, Is.Empty, "the failed commit stored no device");
             await failed.StopAsync();
         }

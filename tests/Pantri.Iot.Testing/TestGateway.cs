@@ -6,15 +6,18 @@ using Microsoft.Extensions.DependencyInjection;
 using Pantri.Iot.Broker;
 using Pantri.Iot.Gateway;
 using Pantri.Iot.Gateway.Storage;
+using Serilog.Core;
 
 namespace Pantri.Iot.Testing;
 
 /// <summary>A real gateway in this process: embedded broker on a free port, HTTP on a free port, LiteDB in a
-/// temporary directory that outlives restarts until disposed.</summary>
+/// temporary directory that outlives restarts until disposed. Stopping it fails the test when the gateway logged an
+/// error the test did not declare with <see cref="ExpectLoggedErrors"/>.</summary>
 public sealed class TestGateway : IAsyncDisposable
 {
     private readonly List<string> _extraArgs;
     private readonly Action<WebApplicationBuilder>? _configure;
+    private readonly LoggedErrors _loggedErrors = new();
     private WebApplication? _app;
 
     private TestGateway(string dataDirectory, IEnumerable<string> extraArgs, Action<WebApplicationBuilder>? configure)
@@ -58,13 +61,18 @@ public sealed class TestGateway : IAsyncDisposable
             $"--Pantri:Mqtt:OpsPassword={OpsPassword}",
             .. _extraArgs,
         ];
-        _app = GatewayHost.Build(args, _configure);
+        _app = GatewayHost.Build(args, builder =>
+        {
+            builder.Services.AddSingleton<ILogEventSink>(_loggedErrors);
+            _configure?.Invoke(builder);
+        });
         await _app.StartAsync();
         MqttPort = _app.Services.GetRequiredService<EmbeddedMqttServer>().Port;
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         HttpBase = new Uri(address);
     }
 
+    /// <summary>Stops the gateway, then fails the test if it logged an error nobody declared expected.</summary>
     public async Task StopAsync()
     {
         if (_app is not null)
@@ -73,7 +81,16 @@ public sealed class TestGateway : IAsyncDisposable
             await _app.DisposeAsync();
             _app = null;
         }
+
+        _loggedErrors.ThrowIfUnexpected("The gateway");
     }
+
+    /// <summary>Declares errors this test provokes on purpose: logged errors whose message or exception message
+    /// contains <paramref name="messageFragment"/> do not fail it. Holds across restarts.</summary>
+    public void ExpectLoggedErrors(string messageFragment) => _loggedErrors.Expect(messageFragment);
+
+    /// <summary>Fails the test now if the gateway has logged an error nobody declared expected.</summary>
+    public void ThrowIfLoggedErrors() => _loggedErrors.ThrowIfUnexpected("The gateway");
 
     public async Task RestartAsync()
     {
@@ -107,13 +124,19 @@ public sealed class TestGateway : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
         try
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            await StopAsync();
         }
-        catch (IOException)
+        finally
         {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
 }
