@@ -60,4 +60,24 @@ public sealed class LoggedErrorsTests
 
         Assert.That(failure.Message, Does.Contain("Something else broke").And.Not.Contain("Commit failed"));
     }
+
+    [Test]
+    public void A_gateway_process_that_logs_errors_reports_them()
+    {
+        // The child process's console is scanned for ERR/FTL lines; a start that fails on a bad setting logs both.
+        var dir = Path.Combine(Path.GetTempPath(), "pantri-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var failure = Assert.ThrowsAsync<InvalidOperationException>(() => GatewayProcess.StartAsync(dir, "--Pantri:CommandsPerSecond=0"));
+
+            Assert.That(failure.Message, Does.Contain("FTL] The gateway stopped unexpectedly").And.Contain("CommandsPerSecond"));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
 }

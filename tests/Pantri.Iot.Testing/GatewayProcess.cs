@@ -4,10 +4,13 @@ using System.Net.Sockets;
 
 namespace Pantri.Iot.Testing;
 
-/// <summary>The gateway as a separate OS process, for tests that kill it the hard way.</summary>
+/// <summary>The gateway as a separate OS process, for tests that kill it the hard way. Disposing it fails the test
+/// when the process logged an error (an <c>ERR</c> or <c>FTL</c> line) the test did not declare with
+/// <see cref="ExpectLoggedErrors"/>.</summary>
 public sealed class GatewayProcess : IDisposable
 {
     private readonly Process _process;
+    private readonly ConsoleLogErrors _loggedErrors = new();
 
     private GatewayProcess(Process process, string dataDirectory, int mqttPort, int httpPort)
     {
@@ -44,11 +47,11 @@ public sealed class GatewayProcess : IDisposable
         }
 
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
+        var gateway = new GatewayProcess(process, dataDirectory, mqttPort, httpPort);
+        process.OutputDataReceived += (_, e) => gateway._loggedErrors.Add(e.Data);
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var gateway = new GatewayProcess(process, dataDirectory, mqttPort, httpPort);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         using var http = new HttpClient { BaseAddress = gateway.HttpBase };
         while (DateTime.UtcNow < deadline)
@@ -66,15 +69,24 @@ public sealed class GatewayProcess : IDisposable
 
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The gateway exited with {process.ExitCode}");
+                process.WaitForExit(); // the output is read to its end
+                var why = $"The gateway exited with {process.ExitCode}{gateway.TakeLoggedErrors()}";
+                gateway.Dispose();
+                throw new InvalidOperationException(why);
             }
 
             await Task.Delay(100);
         }
 
+        gateway.Kill();
+        var slow = $"The gateway did not start{gateway.TakeLoggedErrors()}";
         gateway.Dispose();
-        throw new TimeoutException("The gateway did not start");
+        throw new TimeoutException(slow);
     }
+
+    /// <summary>Declares errors this test provokes on purpose: logged entries (message and exception type and
+    /// message) containing <paramref name="messageFragment"/> do not fail it.</summary>
+    public void ExpectLoggedErrors(string messageFragment) => _loggedErrors.Expect(messageFragment);
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
@@ -83,6 +95,7 @@ public sealed class GatewayProcess : IDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>Kills the process if it still runs, then fails the test if it logged an error nobody declared expected.</summary>
     public void Dispose()
     {
         if (!_process.HasExited)
@@ -90,7 +103,20 @@ public sealed class GatewayProcess : IDisposable
             Kill();
         }
 
+        _process.WaitForExit(); // the output is read to its end
         _process.Dispose();
+        var unexpected = _loggedErrors.TakeUnexpected();
+        if (unexpected.Count > 0)
+        {
+            LoggedErrors.Report(LoggedErrors.Describe("The gateway process", unexpected));
+        }
+    }
+
+    /// <summary>What the process logged at Error or above, for the message of a failed start.</summary>
+    private string TakeLoggedErrors()
+    {
+        var errors = _loggedErrors.TakeUnexpected();
+        return errors.Count == 0 ? "" : "; it logged:" + string.Concat(errors.Select(e => Environment.NewLine + "  " + e));
     }
 
     private static int FreePort()
