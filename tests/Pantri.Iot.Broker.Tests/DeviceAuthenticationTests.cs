@@ -15,6 +15,10 @@ public sealed class DeviceAuthenticationTests
     [OneTimeTearDown]
     public async Task StopGateway() => await _gateway.DisposeAsync();
 
+    // The gateway outlives each test, and a failing OneTimeTearDown is only printed, not reported as a failed test.
+    [TearDown]
+    public void FailOnUnexpectedLoggedErrors() => _gateway.ThrowIfLoggedErrors();
+
     [TestCase(MqttProtocolVersion.V311)]
     [TestCase(MqttProtocolVersion.V500)]
     public async Task The_right_key_is_accepted(MqttProtocolVersion version)

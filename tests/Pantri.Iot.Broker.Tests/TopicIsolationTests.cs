@@ -17,6 +17,10 @@ public sealed class TopicIsolationTests
     [OneTimeTearDown]
     public async Task StopGateway() => await _gateway.DisposeAsync();
 
+    // The gateway outlives each test, and a failing OneTimeTearDown is only printed, not reported as a failed test.
+    [TearDown]
+    public void FailOnUnexpectedLoggedErrors() => _gateway.ThrowIfLoggedErrors();
+
     [TestCase("pantri/v1/devices/demo-jar/#")]
     [TestCase("pantri/v1/devices/demo-jar/ack")]
     [TestCase("pantri/v1/devices/+/ack")]
