@@ -16,4 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || $SUDO service mosquitto stop >/dev/null 2>&1 || true
 fi
 
-dotnet test Pantri.Iot.sln -c Release --logger "console;verbosity=normal" "$@"
+# Build once, then test one project at a time: `dotnet test` on a solution would run the test projects side by side,
+# and the gateway and broker tests start real brokers, child processes and timed waits that must not compete.
+dotnet build Pantri.Iot.sln -c Release
+dotnet test Pantri.Iot.sln -c Release --no-build -m:1 --logger "console;verbosity=normal" "$@"

@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Time.Testing;
+using Pantri.Iot.Contract;
+using Pantri.Iot.Domain;
+
+namespace Pantri.Iot.Domain.Tests;
+
+public sealed class ReplenishmentLedgerTests
+{
+    private const long Jar = 987654321;
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 1, 8, 0, 0, TimeSpan.Zero));
+    private readonly Actor _jar = new("demo", "demo-jar", "level");
+    private readonly Actor _scale = new("demo", "demo-scale", "level");
+    private long _refs = 1000;
+    private ReplenishmentLedger _ledger = null!;
+
+    [SetUp]
+    public void CreateLedger()
+    {
+        _ledger = new ReplenishmentLedger(
+            [new Device { DeviceId = "demo-jar", AccountId = "demo" }, new Device { DeviceId = "demo-scale", AccountId = "demo" }],
+            [new Instruction
+            {
+                Ref = Jar, AccountId = "demo", Product = "Cookies", Retailer = "shop", Quantity = 1, DeviceIds = ["demo-jar", "demo-scale"],
+                Tracking = new Tracking { Level = 12, ReorderAt = 5, Hysteresis = 2, UnitsPerPack = 12 },
+            }],
+            []);
+    }
+
+    [Test]
+    public void The_jar_walk_through_orders_once_rearms_on_refill_and_orders_again_only_after_the_first_order_closes()
+    {
+        var walkDown = new[] { 11.0, 10, 9, 8, 7, 6 }.Select(Level).ToList();
+        var atFive = Level(5);
+        var jitter = new[] { 4.0, 3, 6, 5, 4 }.Select(Level).ToList();
+        var refill = Level(20);
+        var secondWalk = new[] { 10.0, 5 }.Select(Level).ToList();
+
+        Assert.That(walkDown.Select(r => r.Id), Is.All.EqualTo(AckIds.Recorded));
+        Assert.That(atFive.Id, Is.EqualTo(AckIds.OrderPlaced));
+        Assert.That(jitter.Select(r => r.Id), Is.All.EqualTo(AckIds.Recorded));
+        Assert.That(jitter.Select(r => r.PlacedOrder), Is.All.Null);
+        Assert.That(refill.Instruction!.Tracking!.Armed, Is.True);
+        Assert.That(secondWalk[1].Id, Is.EqualTo(AckIds.Recorded));
+        Assert.That(secondWalk[1].Note, Does.Contain(atFive.PlacedOrder!.Ref.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        _ledger.MoveOrder("demo", atFive.PlacedOrder.Ref, OrderState.Cancelled, "user", _time.GetUtcNow());
+        var afterClose = Level(4);
+
+        Assert.That(afterClose.Id, Is.EqualTo(AckIds.OrderPlaced));
+        Assert.That(afterClose.PlacedOrder!.Ref, Is.Not.EqualTo(atFive.PlacedOrder.Ref));
+    }
+
+    [Test]
+    public void A_trigger_racing_a_low_reading_makes_one_order_whichever_comes_first()
+    {
+        var low = Level(5);
+        var press = _ledger.Trigger(_jar with { Origin = "trigger" }, Jar, NextRef, NextRef(), Now());
+
+        Assert.That(low.Id, Is.EqualTo(AckIds.OrderPlaced));
+        Assert.That(press.Id, Is.EqualTo(AckIds.Conflict));
+        Assert.That(press.BlockingOrder, Is.SameAs(low.PlacedOrder));
+    }
+
+    [Test]
+    public void A_press_first_disarms_the_rule_so_the_low_reading_does_not_order_again_even_after_delivery()
+    {
+        var press = _ledger.Trigger(_jar with { Origin = "trigger" }, Jar, NextRef, NextRef(), Now());
+        _ledger.MoveOrder("demo", press.PlacedOrder!.Ref, OrderState.Cancelled, "user", Now());
+        var low = Level(5);
+
+        Assert.That(press.Id, Is.EqualTo(AckIds.OrderPlaced));
+        Assert.That(low.Id, Is.EqualTo(AckIds.Recorded), "the manual order already covered this low level");
+    }
+
+    [Test]
+    public void Two_devices_reporting_the_same_instruction_low_make_one_order()
+    {
+        var fromJar = _ledger.ReportLevel(_jar, Jar, 5, NextRef, NextRef(), Now());
+        var fromScale = _ledger.ReportLevel(_scale, Jar, 4, NextRef, NextRef(), Now());
+
+        Assert.That(new[] { fromJar.Id, fromScale.Id }, Is.EqualTo(new[] { 201, 200 }));
+    }
+
+    [Test]
+    public void Usage_before_any_level_is_a_conflict()
+    {
+        _ledger.Instructions[Jar].Tracking!.Level = null;
+
+        var usage = _ledger.ReportUsage(_jar, Jar, 1, NextRef, NextRef(), Now());
+
+        Assert.That(usage.Id, Is.EqualTo(AckIds.Conflict));
+        Assert.That(usage.Reason, Does.Contain("level"));
+    }
+
+    [Test]
+    public void Usage_subtracts_and_never_goes_below_zero()
+    {
+        var usage = _ledger.ReportUsage(_jar, Jar, 50, NextRef, NextRef(), Now());
+
+        Assert.That(usage.Instruction!.Tracking!.Level, Is.Zero);
+    }
+
+    [Test]
+    public void Delivery_raises_the_level_by_the_packs_ordered_and_rearms()
+    {
+        var order = Level(5).PlacedOrder!;
+
+        var delivered = _ledger.MoveOrder("demo", order.Ref, OrderState.Delivered, "user", Now());
+
+        Assert.That(delivered.ChangedInstruction!.Tracking!.Level, Is.EqualTo(17));
+        Assert.That(delivered.ChangedInstruction.Tracking.Armed, Is.True);
+    }
+
+    [Test]
+    public void Closed_orders_cannot_move_and_lifecycle_order_is_enforced()
+    {
+        var order = Level(5).PlacedOrder!;
+
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Confirmed, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Submitted, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed));
+        Assert.That(_ledger.MoveOrder("other", order.Ref, OrderState.Cancelled, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen));
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Failed, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Cancelled, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen));
+    }
+
+    private LedgerResult Level(double level) => _ledger.ReportLevel(_jar, Jar, level, NextRef, NextRef(), Now());
+
+    private long NextRef() => ++_refs;
+
+    private DateTimeOffset Now()
+    {
+        _time.Advance(TimeSpan.FromMinutes(5));
+        return _time.GetUtcNow();
+    }
+}

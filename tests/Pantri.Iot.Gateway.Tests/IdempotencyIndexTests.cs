@@ -1,0 +1,100 @@
+using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Testing;
+
+namespace Pantri.Iot.Gateway.Tests;
+
+/// <summary>The in-memory idempotency key index answers "new key" without storage only where it is sure; replays
+/// still find the original ack, across a restart too.</summary>
+public sealed class IdempotencyIndexTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Test]
+    public void Nothing_is_covered_before_start()
+    {
+        var keys = new RecentCommandKeys(10);
+        Assert.That(keys.Find("a", T0, out _), Is.EqualTo(RecentCommandKeys.Answer.Unknown));
+    }
+
+    [Test]
+    public void A_key_never_seen_inside_the_covered_span_is_new_and_a_seen_one_is_a_candidate()
+    {
+        var keys = new RecentCommandKeys(10);
+        keys.Start(T0, [("old", 7, T0.AddMinutes(1))]);
+        keys.Add("a", 42, T0.AddMinutes(2));
+
+        Assert.That(keys.Find("b", T0, out _), Is.EqualTo(RecentCommandKeys.Answer.None));
+        Assert.That(keys.Find("a", T0, out var a), Is.EqualTo(RecentCommandKeys.Answer.Candidate));
+        Assert.That(a, Is.EqualTo(42));
+        Assert.That(keys.Find("old", T0, out var old), Is.EqualTo(RecentCommandKeys.Answer.Candidate));
+        Assert.That(old, Is.EqualTo(7));
+        Assert.That(keys.Find("a", T0.AddMinutes(3), out _), Is.EqualTo(RecentCommandKeys.Answer.None), "seen, but before the window");
+        Assert.That(keys.Find("b", T0.AddMinutes(-1), out _), Is.EqualTo(RecentCommandKeys.Answer.Unknown), "before the covered span");
+    }
+
+    [Test]
+    public void Over_capacity_the_oldest_go_and_what_they_covered_falls_back_to_storage()
+    {
+        var keys = new RecentCommandKeys(2);
+        keys.Start(T0, []);
+        keys.Add("a", 1, T0.AddSeconds(1));
+        keys.Add("b", 2, T0.AddSeconds(2));
+        keys.Add("c", 3, T0.AddSeconds(3));
+
+        Assert.That(keys.Count, Is.EqualTo(2));
+        Assert.That(keys.Find("a", T0, out _), Is.EqualTo(RecentCommandKeys.Answer.Unknown));
+        Assert.That(keys.Find("x", T0, out _), Is.EqualTo(RecentCommandKeys.Answer.Unknown));
+        Assert.That(keys.Find("x", T0.AddSeconds(2), out _), Is.EqualTo(RecentCommandKeys.Answer.None));
+        Assert.That(keys.Find("b", T0.AddSeconds(2), out var b), Is.EqualTo(RecentCommandKeys.Answer.Candidate));
+        Assert.That(b, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void A_load_cut_at_capacity_covers_only_what_it_loaded()
+    {
+        var keys = new RecentCommandKeys(2);
+        keys.Start(T0, [("c", 3, T0.AddSeconds(3)), ("b", 2, T0.AddSeconds(2))]);
+
+        Assert.That(keys.Find("a", T0, out _), Is.EqualTo(RecentCommandKeys.Answer.Unknown));
+        Assert.That(keys.Find("a", T0.AddSeconds(2).AddTicks(1), out _), Is.EqualTo(RecentCommandKeys.Answer.None));
+    }
+
+    [Test]
+    public void Trimming_old_entries_keeps_the_window_covered()
+    {
+        var keys = new RecentCommandKeys(10);
+        keys.Start(T0, []);
+        keys.Add("a", 1, T0.AddSeconds(1));
+        keys.Add("b", 2, T0.AddSeconds(5));
+        keys.Trim(T0.AddSeconds(4));
+
+        Assert.That(keys.Count, Is.EqualTo(1));
+        Assert.That(keys.Find("a", T0.AddSeconds(4), out _), Is.EqualTo(RecentCommandKeys.Answer.None));
+        Assert.That(keys.Find("a", T0, out _), Is.EqualTo(RecentCommandKeys.Answer.Unknown));
+    }
+
+    [Test]
+    [Category("Integration")]
+    public async Task A_request_id_used_before_a_restart_still_replays_after_it()
+    {
+        await using var gateway = await TestGateway.StartAsync();
+        const string Press = """{"Instruction_Ref": 123456789, "RequestId": "before-restart"}""";
+        Acknowledgement first;
+        await using (var button = await gateway.ConnectButtonAsync())
+        {
+            first = await button.RequestAsync(DeviceTopicKind.Trigger, Press);
+        }
+
+        await gateway.RestartAsync();
+
+        await using var again = await gateway.ConnectButtonAsync();
+        var replay = await again.RequestAsync(DeviceTopicKind.Trigger, Press);
+        var fresh = await again.RequestAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref": 123456789, "RequestId": "after-restart"}""");
+
+        Assert.That(replay.Replayed, Is.True);
+        Assert.That(replay.CommandRef, Is.EqualTo(first.CommandRef));
+        Assert.That(fresh.Replayed, Is.Not.True);
+        Assert.That(fresh.Id, Is.EqualTo(AckIds.Conflict), "a new key is decided, not replayed");
+    }
+}

@@ -1,0 +1,58 @@
+using Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Gateway.Storage;
+
+namespace Pantri.Iot.Gateway.Tests.Storage;
+
+[Category("Integration")]
+public sealed class LiteDbGatewayStoreTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void CreateDirectory()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "pantri-store-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
+
+    [Test]
+    public void The_log_is_moved_into_the_data_file_only_when_large_and_nothing_is_lost()
+    {
+        var key = RefAllocator.NewKey();
+        var refs = new RefAllocator(key, 0);
+        var logPath = Path.Combine(_dir, "pantri-log.db");
+        var written = new List<long>();
+        using (var store = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db")))
+        {
+            store.Commit(new WriteBatch { Meta = new GatewayMeta { RefKey = Convert.ToBase64String(key), ReservedUpTo = RefAllocator.BlockSize } });
+            refs.Reserved(RefAllocator.BlockSize);
+            while (new FileInfo(logPath).Length < LiteDbGatewayStore.IdleCheckpointBytes)
+            {
+                var batch = new WriteBatch();
+                for (var i = 0; i < 500; i++)
+                {
+                    var commandRef = refs.Next();
+                    written.Add(commandRef);
+                    batch.Commands.Add(new CommandRecord { CommandRef = commandRef, IdempotencyKey = "dev\n" + commandRef, Kind = "level", At = DateTimeOffset.UnixEpoch, AckJson = new string('x', 400) });
+                }
+
+                store.Commit(batch);
+                store.CompactLog(idle: false);
+            }
+
+            var before = new FileInfo(logPath).Length;
+            store.CompactLog(idle: true);
+            var after = new FileInfo(logPath).Length;
+
+            Assert.That(before, Is.GreaterThanOrEqualTo(LiteDbGatewayStore.IdleCheckpointBytes), "under load the log is left alone below the forced size");
+            Assert.That(after, Is.LessThan(before));
+        }
+
+        using var reopened = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db"));
+        Assert.That(written.All(r => reopened.FindCommand(r)?.CommandRef == r), Is.True);
+        Assert.That(reopened.FindCommand("dev\n" + written[^1])!.CommandRef, Is.EqualTo(written[^1]));
+    }
+}

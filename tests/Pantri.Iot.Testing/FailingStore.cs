@@ -1,0 +1,59 @@
+using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Storage;
+
+namespace Pantri.Iot.Testing;
+
+/// <summary>A real store whose commits can be made to fail, for tests of what the gateway does when the disk does not
+/// take a write. Everything else goes to the inner store, which the caller owns and disposes.</summary>
+/// <remarks>It does not pass on <see cref="IRecentCommandKeys"/>: the gateway looks idempotency keys up in the store,
+/// as it does for any store without that shortcut.</remarks>
+/// <example><code>
+/// using var real = new LiteDbGatewayStore(path);
+/// var store = new FailingStore(real) { FailCommitsWhen = batch => batch.Devices.Count > 0 };
+/// await using var gateway = await TestGateway.StartAsync(configure: b => b.Services.Replace(ServiceDescriptor.Singleton&lt;IGatewayStore&gt;(store)));
+/// gateway.ExpectLoggedErrors(FailingStore.Failure);
+/// </code></example>
+public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
+{
+    /// <summary>The message of the <see cref="IOException"/> a failed commit throws.</summary>
+    public const string Failure = "disk unavailable";
+
+    private volatile bool _failCommits;
+
+    /// <summary>While true, every commit fails. The gateway commits on its writer thread, hence volatile.</summary>
+    public bool FailCommits
+    {
+        get => _failCommits;
+        set => _failCommits = value;
+    }
+
+    /// <summary>Commits of batches this matches fail as well; none when null.</summary>
+    public Func<WriteBatch, bool>? FailCommitsWhen { get; init; }
+
+    public void Commit(WriteBatch batch)
+    {
+        if (FailCommits || (FailCommitsWhen?.Invoke(batch) ?? false))
+        {
+            throw new IOException(Failure);
+        }
+
+        inner.Commit(batch);
+    }
+
+    public StoredState Load() => inner.Load();
+
+    public void CompactLog(bool idle) => inner.CompactLog(idle);
+
+    public CommandRecord? FindCommand(string idempotencyKey) => inner.FindCommand(idempotencyKey);
+
+    public CommandRecord? FindCommand(long commandRef) => inner.FindCommand(commandRef);
+
+    public Order? FindOrder(long orderRef) => inner.FindOrder(orderRef);
+
+    public IReadOnlyList<Order> FindOrders(string accountId, int limit) => inner.FindOrders(accountId, limit);
+
+    /// <summary>Nothing to release: the inner store belongs to the caller.</summary>
+    public void Dispose()
+    {
+    }
+}
