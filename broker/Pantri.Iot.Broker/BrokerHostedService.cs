@@ -27,9 +27,6 @@ public sealed class BrokerHostedService(
     private readonly BrokerOptions _options = options.Value;
     private long _droppedMessages;
 
-    /// <summary>Messages dropped because a client's queue was full.</summary>
-    public long DroppedMessages => Interlocked.Read(ref _droppedMessages);
-
     /// <inheritdoc/>
     public async Task StartAsync(CancellationToken cancellationToken)
     {

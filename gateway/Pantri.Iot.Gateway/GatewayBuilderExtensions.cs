@@ -34,8 +34,8 @@ public static class GatewayBuilderExtensions
         });
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());
-        services.AddSingleton<OutboundQueue>();
-        services.AddHostedService(sp => sp.GetRequiredService<OutboundQueue>());
+        services.AddSingleton<OutboundPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         services.AddSingleton<UserTokens>();

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using Pantri.Iot.Domain;
 
 namespace Pantri.Iot.Domain.Tests;
 

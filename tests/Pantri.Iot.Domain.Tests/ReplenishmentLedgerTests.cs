@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using Pantri.Iot.Contract;
-using Pantri.Iot.Domain;
 
 namespace Pantri.Iot.Domain.Tests;
 

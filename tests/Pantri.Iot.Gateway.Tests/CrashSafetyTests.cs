@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using MQTTnet;
+using System.Text;
 using MQTTnet.Protocol;
+using MQTTnet;
 using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Storage;
 using Pantri.Iot.Testing;
 
@@ -57,7 +58,7 @@ public sealed class CrashSafetyTests
             foreach (var ack in received)
             {
                 Assert.That(ack.Id, Is.EqualTo(AckIds.OrderPlaced));
-                Assert.That(store.FindCommand(ack.CommandRef), Is.Not.Null, $"command {ack.CommandRef} was acked but not stored");
+                Assert.That(store.FindCommandByRef(ack.CommandRef), Is.Not.Null, $"command {ack.CommandRef} was acked but not stored");
                 Assert.That(store.FindOrder(ack.OrderRef!.Value), Is.Not.Null, $"order {ack.OrderRef} was acked but not stored");
             }
         });

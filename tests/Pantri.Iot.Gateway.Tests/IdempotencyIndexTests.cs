@@ -1,5 +1,5 @@
 using Pantri.Iot.Contract;
-using Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Gateway.Tests;

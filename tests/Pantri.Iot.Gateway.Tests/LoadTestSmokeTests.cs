@@ -1,16 +1,15 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
-using NUnit.Framework;
+using MQTTnet;
 using Pantri.Iot.Contract;
-using Pantri.Iot.LoadTest;
+using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.LoadTest.Load;
 using Pantri.Iot.LoadTest.Targets;
+using Pantri.Iot.LoadTest;
 
 namespace Pantri.Iot.Gateway.Tests;
 
@@ -61,7 +60,7 @@ public sealed class LoadTestSmokeTests
             Assert.That(tracker.Acked, Is.EqualTo(expected), "every request got its ack");
             Assert.That(tracker.Unmatched, Is.Zero, "no ack without a request");
             Assert.That(tracker.CommandRefs.Distinct().Count(), Is.EqualTo(expected), "one command per request");
-            Assert.That(tracker.CommandRefs.Where(r => gateway.Store.FindCommand(r) is null), Is.Empty, "every acked command is stored");
+            Assert.That(tracker.CommandRefs.Where(r => gateway.Store.FindCommandByRef(r) is null), Is.Empty, "every acked command is stored");
             Assert.That(tracker.Ids.Keys, Is.SubsetOf(new[] { 200, 201, 409 }), "presses order or hit the open order; reports are recorded");
         });
         var (orders, duplicates) = gateway.CountOrders();

@@ -1,4 +1,4 @@
-using Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Gateway.Pipeline;
 
 namespace Pantri.Iot.Gateway.Tests;
 

@@ -1,6 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Storage;
 using Pantri.Iot.Testing;
 
@@ -29,7 +30,7 @@ public sealed class StorageFailureTests
 
         Assert.That(refused.Id, Is.EqualTo(AckIds.Unavailable));
         Assert.That(refused.Status, Does.Contain("nothing was recorded"));
-        Assert.That(real.FindCommand(refused.CommandRef), Is.Null);
+        Assert.That(real.FindCommandByRef(refused.CommandRef), Is.Null);
         Assert.That(retried.Id, Is.EqualTo(AckIds.OrderPlaced), "the failed attempt left no phantom open order behind");
         Assert.That(retried.CommandRef, Is.Not.EqualTo(refused.CommandRef));
         Assert.That(real.FindOrders("demo", 10), Has.Count.EqualTo(1));

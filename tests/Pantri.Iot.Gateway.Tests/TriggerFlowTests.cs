@@ -1,8 +1,8 @@
 using System.Text;
 using MQTTnet;
-using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Gateway.Tests;
@@ -26,7 +26,7 @@ public sealed class TriggerFlowTests : GatewayTest
         Assert.That(order.CommandRef, Is.EqualTo(ack.CommandRef));
         Assert.That(order.State, Is.EqualTo(OrderState.Placed));
         Assert.That(order.DeviceId, Is.EqualTo(DemoCredentials.Button));
-        Assert.That(Gateway.Store.FindCommand(ack.CommandRef), Is.Not.Null, "an acknowledged command is stored");
+        Assert.That(Gateway.Store.FindCommandByRef(ack.CommandRef), Is.Not.Null, "an acknowledged command is stored");
     }
 
     [TestCase("123456789")]
@@ -69,7 +69,7 @@ public sealed class TriggerFlowTests : GatewayTest
         var good = await button.RequestAsync(DeviceTopicKind.Trigger, "123456789");
 
         Assert.That(bad.Id, Is.EqualTo(AckIds.Malformed));
-        Assert.That(Gateway.Store.FindCommand(bad.CommandRef)!.AccountId, Is.EqualTo("demo"), "a refusal is recorded against the device's account");
+        Assert.That(Gateway.Store.FindCommandByRef(bad.CommandRef)!.AccountId, Is.EqualTo("demo"), "a refusal is recorded against the device's account");
         Assert.That(good.Id, Is.EqualTo(AckIds.OrderPlaced));
     }
 
@@ -206,8 +206,8 @@ public sealed class TriggerFlowTests : GatewayTest
         }
 
         Assert.That(acks.Select(a => a.Id), Is.EqualTo(new[] { 201, 409, 429, 429 }));
-        Assert.That(gateway.Store.FindCommand(acks[2].CommandRef), Is.Null);
-        Assert.That(gateway.Store.FindCommand(acks[1].CommandRef), Is.Not.Null);
+        Assert.That(gateway.Store.FindCommandByRef(acks[2].CommandRef), Is.Null);
+        Assert.That(gateway.Store.FindCommandByRef(acks[1].CommandRef), Is.Not.Null);
     }
 
     [Test]

@@ -5,8 +5,6 @@ namespace Pantri.Iot.Testing;
 
 /// <summary>A real store whose commits can be made to fail, for tests of what the gateway does when the disk does not
 /// take a write. Everything else goes to the inner store, which the caller owns and disposes.</summary>
-/// <remarks>It does not pass on <see cref="IRecentCommandKeys"/>: the gateway looks idempotency keys up in the store,
-/// as it does for any store without that shortcut.</remarks>
 /// <example><code>
 /// using var real = new LiteDbGatewayStore(path);
 /// var store = new FailingStore(real) { FailCommitsWhen = batch => batch.Devices.Count > 0 };
@@ -44,9 +42,13 @@ public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
 
     public void CompactLog(bool idle) => inner.CompactLog(idle);
 
-    public CommandRecord? FindCommand(string idempotencyKey) => inner.FindCommand(idempotencyKey);
+    public GatewayMeta? LoadMeta() => inner.LoadMeta();
 
-    public CommandRecord? FindCommand(long commandRef) => inner.FindCommand(commandRef);
+    public CommandRecord? FindCommandByKey(string idempotencyKey) => inner.FindCommandByKey(idempotencyKey);
+
+    public CommandRecord? FindCommandBySequence(long sequence) => inner.FindCommandBySequence(sequence);
+
+    public IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit) => inner.RecentCommandKeys(since, limit);
 
     public Order? FindOrder(long orderRef) => inner.FindOrder(orderRef);
 

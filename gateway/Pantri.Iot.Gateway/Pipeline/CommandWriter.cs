@@ -16,7 +16,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private readonly IGatewayStore _store;
     private readonly TimeProvider _time;
     private readonly GatewayOptions _options;
-    private readonly OutboundQueue _outbound;
+    private readonly OutboundPublisher _outbound;
     private readonly DeviceDirectory _directory;
     private readonly ILogger<CommandWriter> _logger;
     private readonly Channel<WorkItem> _queue;
@@ -25,7 +25,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private RefAllocator? _refs;
 
     /// <summary>Creates the writer; <see cref="StartAsync"/> loads the state.</summary>
-    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundQueue outbound, DeviceDirectory directory, ILogger<CommandWriter> logger)
+    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, ILogger<CommandWriter> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;

@@ -25,7 +25,7 @@ public sealed class RefAllocator
         _reservedUpTo = reservedUpTo;
     }
 
-    /// <summary>The reservation the store must hold before <see cref="Next"/> may be called again.</summary>
+    /// <summary>The reservation the store must hold before <see cref="Next()"/> may be called again.</summary>
     public long ReservedUpTo => Interlocked.Read(ref _reservedUpTo);
 
     /// <summary>How many refs can still be handed out under the stored reservation.</summary>

@@ -1,5 +1,4 @@
 using Pantri.Iot.Broker.Abstractions;
-using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Storage;
 

@@ -14,7 +14,7 @@ public abstract record SetupCommand<T> : IWriterCommand<SetupResult<T>>
     public abstract SetupResult<T> Execute(UnitOfWork work);
 
     /// <inheritdoc/>
-    public SetupResult<T> Unavailable(long commandRef) => SetupResult<T>.Fail(StatusCodes.Status503ServiceUnavailable, "storage unavailable; nothing was recorded");
+    public SetupResult<T> Unavailable(long commandRef) => SetupResult.Fail<T>(StatusCodes.Status503ServiceUnavailable, "storage unavailable; nothing was recorded");
 
     /// <summary>How the setup API shows an instruction.</summary>
     protected static InstructionView View(UnitOfWork work, Instruction instruction)
@@ -44,7 +44,7 @@ public sealed record CreateDevice(string AccountId, string DeviceId) : SetupComm
     {
         ArgumentNullException.ThrowIfNull(work);
         var key = DeviceKeys.NewKey();
-        return SetupResult<CreatedDevice>.From(work.Ledger.CreateDevice(AccountId, DeviceId, DeviceKeys.Hash(key), work.Now), device => new CreatedDevice(device.DeviceId, key));
+        return SetupResult.From(work.Ledger.CreateDevice(AccountId, DeviceId, DeviceKeys.Hash(key), work.Now), device => new CreatedDevice(device.DeviceId, key));
     }
 }
 
@@ -57,7 +57,7 @@ public sealed record CreateInstruction(string AccountId, InstructionSpec Spec) :
     public override SetupResult<InstructionView> Execute(UnitOfWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return SetupResult<InstructionView>.From(work.Ledger.CreateInstruction(AccountId, Spec, work.NextRef, work.Now), i => View(work, i));
+        return SetupResult.From(work.Ledger.CreateInstruction(AccountId, Spec, work.NextRef, work.Now), i => View(work, i));
     }
 }
 
@@ -71,7 +71,7 @@ public sealed record PairDevice(string AccountId, long InstructionRef, string De
     public override SetupResult<InstructionView> Execute(UnitOfWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return SetupResult<InstructionView>.From(work.Ledger.Pair(AccountId, InstructionRef, DeviceId), i => View(work, i));
+        return SetupResult.From(work.Ledger.Pair(AccountId, InstructionRef, DeviceId), i => View(work, i));
     }
 }
 
@@ -85,7 +85,7 @@ public sealed record ConfigureTracking(string AccountId, long InstructionRef, Tr
     public override SetupResult<InstructionView> Execute(UnitOfWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return SetupResult<InstructionView>.From(work.Ledger.ConfigureTracking(AccountId, InstructionRef, Spec, work.Now), i => View(work, i));
+        return SetupResult.From(work.Ledger.ConfigureTracking(AccountId, InstructionRef, Spec, work.Now), i => View(work, i));
     }
 }
 
@@ -97,7 +97,7 @@ public sealed record ListInstructions(string AccountId) : SetupCommand<IReadOnly
     public override SetupResult<IReadOnlyList<InstructionView>> Execute(UnitOfWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return SetupResult<IReadOnlyList<InstructionView>>.Ok(work.Ledger.InstructionsOf(AccountId).Select(i => View(work, i)).ToList());
+        return SetupResult.Ok<IReadOnlyList<InstructionView>>(work.Ledger.InstructionsOf(AccountId).Select(i => View(work, i)).ToList());
     }
 }
 
@@ -115,9 +115,9 @@ public sealed record MoveOrder(string AccountId, long OrderRef, OrderState State
         var moved = work.Ledger.MoveOrder(AccountId, OrderRef, State, By, work.Now);
         return moved.Outcome switch
         {
-            OrderMoveOutcome.NotOpen => SetupResult<OrderStatus>.Fail(StatusCodes.Status404NotFound, "no open order with this ref in this account"),
-            OrderMoveOutcome.NotAllowed => SetupResult<OrderStatus>.Fail(StatusCodes.Status409Conflict, $"an order that is {moved.Order!.State} cannot become {State}"),
-            _ => SetupResult<OrderStatus>.Ok(ContractViews.Order(moved.Order!)),
+            OrderMoveOutcome.NotOpen => SetupResult.Fail<OrderStatus>(StatusCodes.Status404NotFound, "no open order with this ref in this account"),
+            OrderMoveOutcome.NotAllowed => SetupResult.Fail<OrderStatus>(StatusCodes.Status409Conflict, $"an order that is {moved.Order!.State} cannot become {State}"),
+            _ => SetupResult.Ok(ContractViews.Order(moved.Order!)),
         };
     }
 }

@@ -109,23 +109,27 @@ public sealed record InstructionView
 }
 
 /// <summary>What a setup call did.</summary>
+/// <typeparam name="T">What the call answers.</typeparam>
 /// <param name="Status">HTTP status.</param>
 /// <param name="Error">Why it failed.</param>
 /// <param name="Value">The result.</param>
-public sealed record SetupResult<T>(int Status, string? Error, T? Value)
+public sealed record SetupResult<T>(int Status, string? Error, T? Value);
+
+/// <summary>Builds <see cref="SetupResult{T}"/>s.</summary>
+public static class SetupResult
 {
     /// <summary>A success.</summary>
-    public static SetupResult<T> Ok(T value, int status = 200) => new(status, null, value);
+    public static SetupResult<T> Ok<T>(T value, int status = StatusCodes.Status200OK) => new(status, null, value);
 
     /// <summary>A failure.</summary>
-    public static SetupResult<T> Fail(int status, string error) => new(status, error, default);
+    public static SetupResult<T> Fail<T>(int status, string error) => new(status, error, default);
 
     /// <summary>The result of a ledger change, its entity shown as <paramref name="view"/> says.</summary>
-    public static SetupResult<T> From<TEntity>(LedgerOutcome<TEntity> outcome, Func<TEntity, T> view)
+    public static SetupResult<T> From<TEntity, T>(LedgerOutcome<TEntity> outcome, Func<TEntity, T> view)
         where TEntity : class
     {
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(view);
-        return outcome.IsSuccess ? Ok(view(outcome.Value!), outcome.Status) : Fail(outcome.Status, outcome.Error!);
+        return outcome.IsSuccess ? Ok(view(outcome.Value!), outcome.Status) : Fail<T>(outcome.Status, outcome.Error!);
     }
 }

@@ -1,4 +1,4 @@
-using Pantri.Iot.Gateway.Processing;
+using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Storage;
 
 namespace Pantri.Iot.Gateway.Tests.Storage;
@@ -34,9 +34,9 @@ public sealed class LiteDbGatewayStoreTests
                 var batch = new WriteBatch();
                 for (var i = 0; i < 500; i++)
                 {
-                    var commandRef = refs.Next();
+                    var commandRef = refs.Next(out var sequence);
                     written.Add(commandRef);
-                    batch.Commands.Add(new CommandRecord { CommandRef = commandRef, IdempotencyKey = "dev\n" + commandRef, Kind = "level", At = DateTimeOffset.UnixEpoch, AckJson = new string('x', 400) });
+                    batch.Commands.Add(new CommandRecord { Sequence = sequence, CommandRef = commandRef, IdempotencyKey = "dev\n" + commandRef, Kind = "level", At = DateTimeOffset.UnixEpoch, Ack = new byte[400] });
                 }
 
                 store.Commit(batch);
@@ -52,7 +52,7 @@ public sealed class LiteDbGatewayStoreTests
         }
 
         using var reopened = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db"));
-        Assert.That(written.All(r => reopened.FindCommand(r)?.CommandRef == r), Is.True);
-        Assert.That(reopened.FindCommand("dev\n" + written[^1])!.CommandRef, Is.EqualTo(written[^1]));
+        Assert.That(written.All(r => reopened.FindCommandByRef(r)?.CommandRef == r), Is.True);
+        Assert.That(reopened.FindCommandByKey("dev\n" + written[^1])!.CommandRef, Is.EqualTo(written[^1]));
     }
 }

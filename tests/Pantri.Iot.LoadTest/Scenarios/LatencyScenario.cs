@@ -43,9 +43,9 @@ public static class LatencyScenario
 
         foreach (var baseline in new[] { "E", "M" }.Where(p50.ContainsKey))
         {
-            if (p50.ContainsKey("F"))
+            if (p50.TryGetValue("F", out var fP50))
             {
-                report.Note(Report.Ratio($"p50 F/{baseline}", p50["F"], p50[baseline]));
+                report.Note(Report.Ratio($"p50 F/{baseline}", fP50, p50[baseline]));
                 report.Note(Report.Ratio($"p99 F/{baseline}", p99["F"], p99[baseline]));
             }
         }

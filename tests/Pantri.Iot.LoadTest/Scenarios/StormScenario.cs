@@ -61,9 +61,9 @@ public static class StormScenario
 
         foreach (var baseline in new[] { "E", "M" }.Where(t99.ContainsKey))
         {
-            if (t99.ContainsKey("F"))
+            if (t99.TryGetValue("F", out var f))
             {
-                report.Note(Report.Ratio($"time to 99% back F/{baseline}", t99["F"], t99[baseline]));
+                report.Note(Report.Ratio($"time to 99% back F/{baseline}", f, t99[baseline]));
             }
         }
     }

@@ -78,6 +78,6 @@ public sealed class TargetLauncher
         }
     }
 
-    private static IReadOnlyList<DeviceCredential> Take(IReadOnlyList<DeviceCredential> devices, int count) =>
+    private static List<DeviceCredential> Take(IReadOnlyList<DeviceCredential> devices, int count) =>
         devices.Count >= count ? devices.Take(count).ToList() : throw new ArgumentException($"{count} devices wanted, {devices.Count} available");
 }

@@ -1,7 +1,4 @@
-using System.Buffers;
 using System.Net;
-using MQTTnet;
-using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Pantri.Iot.Contract;
 

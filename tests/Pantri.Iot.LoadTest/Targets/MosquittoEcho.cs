@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using MQTTnet;
 using MQTTnet.Protocol;

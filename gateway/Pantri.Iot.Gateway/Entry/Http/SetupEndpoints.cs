@@ -18,15 +18,15 @@ public static class SetupEndpoints
     {
         var v1 = app.MapGroup("/v1").RequireAuthorization();
         v1.MapGet("/instructions", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithAccount(user, claims, account => setup.ListInstructionsAsync(account, ct)));
+            WithAccountAsync(user, claims, account => setup.ListInstructionsAsync(account, ct)));
         v1.MapPost("/instructions", (NewInstruction body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            Validate(body) ?? WithAccount(user, claims, account => setup.CreateInstructionAsync(account, body, ct)));
+            Validate(body) ?? WithAccountAsync(user, claims, account => setup.CreateInstructionAsync(account, body, ct)));
         v1.MapPut("/instructions/{instructionRef:long}/tracking", (long instructionRef, TrackingSettings body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            Validate(body) ?? WithAccount(user, claims, account => setup.ConfigureTrackingAsync(account, instructionRef, body, ct)));
+            Validate(body) ?? WithAccountAsync(user, claims, account => setup.ConfigureTrackingAsync(account, instructionRef, body, ct)));
         v1.MapPost("/instructions/{instructionRef:long}/devices/{deviceId}", (long instructionRef, string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithAccount(user, claims, account => setup.PairAsync(account, instructionRef, deviceId, ct)));
+            WithAccountAsync(user, claims, account => setup.PairAsync(account, instructionRef, deviceId, ct)));
         v1.MapPost("/devices", (NewDevice body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            Validate(body) ?? WithAccount(user, claims, account => setup.CreateDeviceAsync(account, body.DeviceId, ct)));
+            Validate(body) ?? WithAccountAsync(user, claims, account => setup.CreateDeviceAsync(account, body.DeviceId, ct)));
         v1.MapGet("/orders", (ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account
                 ? Results.Ok(store.FindOrders(account, MaxOrders).Select(ContractViews.Order))
@@ -43,12 +43,12 @@ public static class SetupEndpoints
             }
 
             var by = user.FindFirst("sub")?.Value ?? "app";
-            return WithAccount(user, claims, account => setup.MoveOrderAsync(account, orderRef, state, by, ct));
+            return WithAccountAsync(user, claims, account => setup.MoveOrderAsync(account, orderRef, state, by, ct));
         });
         return app;
     }
 
-    private static async Task<IResult> WithAccount<T>(ClaimsPrincipal user, AccountClaims claims, Func<string, Task<SetupResult<T>>> action)
+    private static async Task<IResult> WithAccountAsync<T>(ClaimsPrincipal user, AccountClaims claims, Func<string, Task<SetupResult<T>>> action)
     {
         if (claims.AccountOf(user) is not { } account)
         {

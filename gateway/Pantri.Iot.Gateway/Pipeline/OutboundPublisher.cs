@@ -5,7 +5,7 @@ namespace Pantri.Iot.Gateway.Pipeline;
 
 /// <summary>Ops events, inventory, order updates: published after their commit, off the writer thread, in order.
 /// Acks do not pass here; they are published by whoever awaits the command, right after its commit.</summary>
-public sealed partial class OutboundQueue(IGatewayPublisher publisher, ILogger<OutboundQueue> logger) : BackgroundService
+public sealed partial class OutboundPublisher(IGatewayPublisher publisher, ILogger<OutboundPublisher> logger) : BackgroundService
 {
     private readonly Channel<OutboundMessage> _channel = Channel.CreateUnbounded<OutboundMessage>(new UnboundedChannelOptions { SingleReader = true });
 

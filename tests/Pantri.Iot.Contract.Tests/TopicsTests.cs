@@ -1,6 +1,5 @@
-using Pantri.Iot.Contract;
 
-namespace Pantri.Iot.Tests.Contract;
+namespace Pantri.Iot.Contract.Tests;
 
 public sealed class TopicsTests
 {

@@ -1,8 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using Pantri.Iot.Contract;
 
-namespace Pantri.Iot.Tests.Contract;
+namespace Pantri.Iot.Contract.Tests;
 
 public sealed class DemoHouseholdFileTests
 {

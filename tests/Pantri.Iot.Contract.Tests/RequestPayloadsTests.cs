@@ -1,7 +1,6 @@
 using System.Text;
-using Pantri.Iot.Contract;
 
-namespace Pantri.Iot.Tests.Contract;
+namespace Pantri.Iot.Contract.Tests;
 
 public sealed class RequestPayloadsTests
 {
