@@ -35,6 +35,6 @@ public sealed partial class OutboundPublisher(IGatewayPublisher publisher, ILogg
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing to {Topic} failed")]
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Publishing to {Topic} failed")]
     private static partial void LogPublishFailed(ILogger logger, Exception exception, string topic);
 }

@@ -97,6 +97,7 @@ public static class TriggerEndpoints
         {
             httpContext.Response.StatusCode = ack.Ack.Id;
             httpContext.Response.ContentType = "application/json; charset=utf-8";
+            httpContext.Response.ContentLength = ack.Json.Length;
             await httpContext.Response.Body.WriteAsync(ack.Json, httpContext.RequestAborted).ConfigureAwait(false);
         }
     }
