@@ -148,6 +148,8 @@ public sealed class TriggerFlowTests : GatewayTest
         Assert.That(first.Id, Is.EqualTo(AckIds.OrderPlaced));
         Assert.That(second.CommandRef, Is.EqualTo(first.CommandRef));
         Assert.That(Gateway.Orders(DemoCredentials.ButtonRef), Has.Count.EqualTo(1));
+        Assert.That(await button.ReceivesNothingAsync(m => m.Topic == Topics.Device(DemoCredentials.Button, DeviceTopicKind.Ack), TimeSpan.FromMilliseconds(300)), Is.True,
+            "exactly one ack per command: a request answered on its response topic gets nothing on …/ack");
     }
 
     [Test]

@@ -6,8 +6,9 @@ using Pantri.Iot.Gateway.Pipeline;
 namespace Pantri.Iot.Gateway.Entry.Mqtt;
 
 /// <summary>The MQTT entry of the pipeline, whichever broker delivered the message: parse into a typed request,
-/// hand it to the writer, then publish the committed ack to <c>…/ack</c> and to a MQTT 5 ResponseTopic inside the
-/// device's own namespace.</summary>
+/// hand it to the writer, then publish the committed ack — exactly one per command, as the contract promises: to a
+/// MQTT 5 ResponseTopic inside the device's own namespace (with the CorrelationData echoed) when the request named
+/// one, otherwise to <c>…/ack</c>.</summary>
 public sealed class MqttRequestHandler(CommandWriter writer, IGatewayPublisher publisher) : IDeviceMessageHandler
 {
     /// <inheritdoc/>
@@ -15,11 +16,10 @@ public sealed class MqttRequestHandler(CommandWriter writer, IGatewayPublisher p
     {
         ArgumentNullException.ThrowIfNull(message);
         var ack = await writer.SubmitAsync(ToCommand(message), cancellationToken).ConfigureAwait(false);
-        await publisher.PublishAsync(new OutboundMessage(Topics.Device(message.DeviceId, DeviceTopicKind.Ack), ack.Json), cancellationToken).ConfigureAwait(false);
-        if (Topics.IsOwnResponseTopic(message.DeviceId, message.ResponseTopic))
-        {
-            await publisher.PublishAsync(new OutboundMessage(message.ResponseTopic!, ack.Json, CorrelationData: message.CorrelationData), cancellationToken).ConfigureAwait(false);
-        }
+        var reply = Topics.IsOwnResponseTopic(message.DeviceId, message.ResponseTopic)
+            ? new OutboundMessage(message.ResponseTopic!, ack.Json, CorrelationData: message.CorrelationData)
+            : new OutboundMessage(Topics.Device(message.DeviceId, DeviceTopicKind.Ack), ack.Json);
+        await publisher.PublishAsync(reply, cancellationToken).ConfigureAwait(false);
     }
 
     private static DeviceCommand ToCommand(DeviceMessage message)
