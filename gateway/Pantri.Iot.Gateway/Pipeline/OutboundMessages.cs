@@ -32,13 +32,27 @@ public static class OutboundMessages
     /// <summary>An order's state, retained for ops and sent to each paired device.</summary>
     public static IEnumerable<OutboundMessage> Order(Order order, Instruction? instruction)
     {
-        ArgumentNullException.ThrowIfNull(order);
-        var payload = ContractJson.Serialize(ContractViews.Order(order));
-        yield return new OutboundMessage(Topics.OpsOrder(order.Ref), payload, Retain: true);
+        var ops = OpsOrder(order);
+        yield return ops;
         foreach (var deviceId in instruction?.DeviceIds ?? [])
         {
-            yield return new OutboundMessage(Topics.Device(deviceId, DeviceTopicKind.Orders), payload);
+            yield return new OutboundMessage(Topics.Device(deviceId, DeviceTopicKind.Orders), ops.Payload);
         }
+    }
+
+    /// <summary>An order's state, retained for ops only (as rebuilt at start).</summary>
+    public static OutboundMessage OpsOrder(Order order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        return new OutboundMessage(Topics.OpsOrder(order.Ref), ContractJson.Serialize(ContractViews.Order(order)), Retain: true);
+    }
+
+    /// <summary>An offline presence for a device after a gateway restart: the gateway does not store when a device was
+    /// last seen, so <c>LastSeen</c> is left out and <c>Reason</c> says why.</summary>
+    public static OutboundMessage PresenceAfterRestart(string deviceId)
+    {
+        var presence = new DevicePresence { DeviceId = deviceId, Status = PresenceStatus.Offline, Reason = DisconnectReasons.GatewayRestarted };
+        return new OutboundMessage(Topics.OpsDevice(deviceId), ContractJson.Serialize(presence), Retain: true);
     }
 
     /// <summary>A tracked instruction's inventory, retained for ops.</summary>
