@@ -19,8 +19,8 @@ namespace Pantri.Iot.Gateway;
 public static class GatewayBuilderExtensions
 {
     /// <summary>Adds storage, the command pipeline, the demo household, <c>User_Auth</c> validation and the
-    /// embedded broker. Hosted services start in this order: outbound publisher, writer, demo, ops state rebuild,
-    /// broker (the rebuild needs the loaded state and must publish before the broker accepts
+    /// embedded broker. Hosted services start in this order: closed-order retention, outbound publisher, writer, demo,
+    /// ops state rebuild, broker (the rebuild needs the loaded state and must publish before the broker accepts
     /// clients).</summary>
     public static IHostApplicationBuilder AddPantriGateway(this IHostApplicationBuilder builder)
     {
@@ -37,7 +37,11 @@ public static class GatewayBuilderExtensions
         });
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());
-        services.AddSingleton<OutboundPublisher>();
+        services.AddOptions<OpsOptions>().BindConfiguration(OpsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ClosedOrderRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClosedOrderRetention>());
+        // Ops and order messages reach the broker through the retention, which clears closed orders after a while.
+        services.AddSingleton(sp => new OutboundPublisher(sp.GetRequiredService<ClosedOrderRetention>(), sp.GetRequiredService<ILogger<OutboundPublisher>>()));
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());

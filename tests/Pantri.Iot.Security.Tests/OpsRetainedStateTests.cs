@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using MQTTnet;
 using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
@@ -19,6 +20,8 @@ namespace Pantri.Iot.Security.Tests;
 [Category("Integration")]
 public sealed class OpsRetainedStateTests
 {
+    private static readonly TimeSpan Retention = TimeSpan.FromMinutes(10);
+
     [Test]
     public async Task After_a_restart_a_new_dashboard_gets_the_open_order_the_inventory_and_every_devices_presence()
     {
@@ -84,6 +87,78 @@ public sealed class OpsRetainedStateTests
     }
 
     [Test]
+    public async Task A_closed_order_keeps_its_final_state_until_the_retention_and_is_then_cleared()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await StartWithFakeTimeAsync(time);
+        await using var button = await gateway.ConnectButtonAsync();
+        using var http = gateway.Http(gateway.Demo.UserAuth);
+
+        var orderRef = await PlaceAndCloseAsync(button, http, "c1", "Cancelled");
+        var topic = Topics.OpsOrder(orderRef);
+        var final = await RetainedOps.WaitForAsync(gateway, r => r.TryGetValue(topic, out var o) && o.GetProperty("State").GetString() == "Cancelled");
+        time.Advance(Retention - TimeSpan.FromSeconds(1));
+        var justBefore = await RetainedOps.SnapshotAsync(gateway);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var after = await RetainedOps.WaitForAsync(gateway, r => !r.ContainsKey(topic));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(final, Is.Not.Null, "before the retention a new dashboard sees the final state");
+            Assert.That(justBefore.TryGetValue(topic, out var o) ? o.GetProperty("State").GetString() : null, Is.EqualTo("Cancelled"));
+            Assert.That(after, Is.Not.Null, $"after the retention the retained {topic} is gone for a new dashboard");
+        });
+    }
+
+    [Test]
+    public async Task Placing_and_closing_many_orders_gives_the_retained_count_back_after_the_retention()
+    {
+        const int orders = 24;
+        string[] closedStates = ["Cancelled", "Delivered", "Failed"];
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await StartWithFakeTimeAsync(time);
+        await using var button = await gateway.ConnectButtonAsync();
+        using var http = gateway.Http(gateway.Demo.UserAuth);
+        var before = await RetainedOps.SnapshotAsync(gateway);
+
+        for (var i = 0; i < orders; i++)
+        {
+            await PlaceAndCloseAsync(button, http, "m" + i, closedStates[i % closedStates.Length]);
+        }
+
+        var grown = await RetainedOps.WaitForAsync(gateway, r => OrdersIn(r) == orders && r.Count == before.Count + orders);
+        time.Advance(Retention);
+        var after = await RetainedOps.WaitForAsync(gateway, r => r.Count == before.Count);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(grown, Is.Not.Null, $"{orders} closed orders are retained (final state) during the retention");
+            Assert.That(after?.Count, Is.EqualTo(before.Count), "the broker holds as many retained messages as before the orders");
+            Assert.That(after is null ? -1 : OrdersIn(after), Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task Closed_orders_waiting_to_be_cleared_are_bounded_the_oldest_go_first()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gateway = await StartWithFakeTimeAsync(time, "--Pantri:Ops:MaxPendingClears=3");
+        await using var button = await gateway.ConnectButtonAsync();
+        using var http = gateway.Http(gateway.Demo.UserAuth);
+
+        var refs = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            refs.Add(await PlaceAndCloseAsync(button, http, "b" + i, "Cancelled"));
+        }
+
+        var bounded = await RetainedOps.WaitForAsync(gateway, r => OrdersIn(r) == 3 && r.ContainsKey(Topics.OpsOrder(refs[^1])));
+
+        Assert.That(bounded?.Keys.Where(t => t.StartsWith(Topics.OpsPrefix + "orders/", StringComparison.Ordinal)),
+            Is.EquivalentTo(refs.Skip(3).Select(Topics.OpsOrder)), "without any time passing, only the 3 newest closed orders are still retained");
+    }
+
+    [Test]
     public async Task Ten_thousand_devices_are_rebuilt_into_retained_state_at_start()
     {
         const int devices = 10_000;
@@ -112,6 +187,11 @@ public sealed class OpsRetainedStateTests
             Assert.That(OrdersIn(retained), Is.EqualTo(openOrders));
         });
     }
+
+    private static Task<TestGateway> StartWithFakeTimeAsync(FakeTimeProvider time, params string[] args) =>
+        TestGateway.StartAsync(
+            [$"--Pantri:Ops:ClosedOrderRetention={Retention}", "--Pantri:CommandBurst=1000", .. args],
+            builder => builder.Services.AddSingleton<TimeProvider>(time));
 
     private static async Task<long> PlaceAndCloseAsync(TestDevice button, HttpClient http, string requestId, string closedState)
     {
