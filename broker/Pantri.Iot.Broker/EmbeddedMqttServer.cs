@@ -23,7 +23,9 @@ namespace Pantri.Iot.Broker;
 /// at those decides what the scan decided. Retained messages are stored with <c>UpdateRetainedMessageAsync</c> (a
 /// dictionary under a lock, no scan), so late subscribers still get them from MQTTnet at SUBSCRIBE. As in MQTTnet's
 /// own routing, a retained update racing a SUBSCRIBE can be missed by it: MQTTnet takes its retained snapshot before
-/// the subscription exists.</remarks>
+/// the subscription exists. Retained ops messages published before the server starts are held and handed to MQTTnet's
+/// retained store as it starts (its <c>LoadingRetainedMessageAsync</c>, handled here because this class owns the
+/// retained messages), before it accepts any client: the gateway rebuilds ops state that way at start.</remarks>
 public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 {
     /// <summary>Sender id of messages the gateway injects; empty, so no device can ever have it.</summary>
@@ -31,6 +33,8 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 
     private readonly MqttServer _server;
     private readonly OpsSessions _opsSessions = new();
+    private readonly Lock _retainedBeforeStartLock = new();
+    private Dictionary<string, MqttApplicationMessage>? _retainedBeforeStart = new(StringComparer.Ordinal);
 
     /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
     /// category <c>MQTTnet</c>.</summary>
@@ -47,6 +51,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
         _server = new MqttServerFactory(mqttLogger).CreateMqttServer(serverOptions, [Adapter]);
+        _server.LoadingRetainedMessageAsync += LoadRetainedBeforeStartAsync;
     }
 
     /// <summary>The MQTTnet server, for <see cref="BrokerHostedService"/> to start and wire.</summary>
@@ -62,7 +67,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     public async Task PublishAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (!_server.IsStarted)
+        if (HoldUntilStarted(message) || !_server.IsStarted)
         {
             return;
         }
@@ -90,6 +95,60 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 
         // Nothing else is published by the gateway today; keep the broker's own routing for anything that is.
         await _server.InjectApplicationMessage(new InjectedMqttApplicationMessage(applicationMessage) { SenderClientId = GatewaySenderId }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Until MQTTnet has loaded its retained store, keeps the last retained ops message per topic (an empty
+    /// payload removes it, as it would from the store); true when the message was held.</summary>
+    private bool HoldUntilStarted(OutboundMessage message)
+    {
+        if (!message.Retain || !message.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        lock (_retainedBeforeStartLock)
+        {
+            if (_retainedBeforeStart is null)
+            {
+                return false;
+            }
+
+            if (message.Payload.IsEmpty)
+            {
+                _retainedBeforeStart.Remove(message.Topic);
+            }
+            else
+            {
+                _retainedBeforeStart[message.Topic] = new MqttApplicationMessage
+                {
+                    Topic = message.Topic,
+                    Payload = new ReadOnlySequence<byte>(message.Payload),
+                    QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
+                    Retain = true,
+                    ContentType = "application/json",
+                };
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>Hands the held retained messages to MQTTnet as it starts (before its listeners); from then on retained
+    /// messages go straight to its store. MQTTnet clears its store right after this handler returns, so a retained
+    /// message published by another thread in that instant is lost: the gateway publishes nothing concurrently at start
+    /// (its ops rebuild runs before this, and no client is connected yet).</summary>
+    private Task LoadRetainedBeforeStartAsync(LoadingRetainedMessagesEventArgs e)
+    {
+        lock (_retainedBeforeStartLock)
+        {
+            if (_retainedBeforeStart is not null)
+            {
+                e.LoadedRetainedMessages.AddRange(_retainedBeforeStart.Values);
+                _retainedBeforeStart = null;
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Stores a retained ops message for late subscribers and queues it in each ops session subscribed to a

@@ -7,6 +7,7 @@ using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
+using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
@@ -18,7 +19,9 @@ namespace Pantri.Iot.Gateway;
 public static class GatewayBuilderExtensions
 {
     /// <summary>Adds storage, the command pipeline, the demo household, <c>User_Auth</c> validation and the
-    /// embedded broker. Hosted services start in this order: outbound publisher, writer, demo, broker.</summary>
+    /// embedded broker. Hosted services start in this order: closed-order retention, outbound publisher, writer, demo,
+    /// ops state rebuild, broker (the rebuild needs the loaded state and must publish before the broker accepts
+    /// clients).</summary>
     public static IHostApplicationBuilder AddPantriGateway(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -34,12 +37,18 @@ public static class GatewayBuilderExtensions
         });
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());
-        services.AddSingleton<OutboundPublisher>();
+        services.AddOptions<OpsOptions>().BindConfiguration(OpsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<ClosedOrderRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClosedOrderRetention>());
+        // Ops and order messages reach the broker through the retention, which clears closed orders after a while.
+        services.AddSingleton(sp => new OutboundPublisher(sp.GetRequiredService<ClosedOrderRetention>(), sp.GetRequiredService<ILogger<OutboundPublisher>>()));
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         services.AddSingleton<UserTokens>();
         services.AddHostedService<DemoHousehold>();
+        services.AddSingleton<OpsStateRebuild>();
+        services.AddHostedService(sp => sp.GetRequiredService<OpsStateRebuild>());
         services.AddSingleton<SetupService>();
         services.AddSingleton<AccountClaims>();
         services.AddSingleton<IDeviceMessageHandler, MqttRequestHandler>();

@@ -30,8 +30,9 @@ public sealed record DevicePresence
     /// <summary><see cref="PresenceStatus.Online"/> or <see cref="PresenceStatus.Offline"/>.</summary>
     public required string Status { get; init; }
 
-    /// <summary>When the device was last connected or active.</summary>
-    public required DateTimeOffset LastSeen { get; init; }
+    /// <summary>When the device was last connected or active; null (left out of the JSON) when the gateway does not
+    /// know, as after a gateway restart until the device connects again (<see cref="DisconnectReasons.GatewayRestarted"/>).</summary>
+    public DateTimeOffset? LastSeen { get; init; }
 
     /// <summary>For offline: one of <see cref="DisconnectReasons"/>.</summary>
     public string? Reason { get; init; }

@@ -26,6 +26,8 @@ public sealed class OpsDeliveryTests : GatewayTest
     {
         await using var ops = await OpsClient.ConnectAsync(Gateway);
         var device = Topics.OpsDevice(DemoCredentials.Button);
+        // A new dashboard first gets the presence rebuilt at start (retained).
+        await ops.NextJsonAsync(device, p => p.GetProperty("Reason").GetString() == "gateway-restarted");
 
         var clean = await Gateway.ConnectButtonAsync();
         await clean.DisposeAsync();

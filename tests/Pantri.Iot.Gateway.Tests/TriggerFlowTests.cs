@@ -185,6 +185,8 @@ public sealed class TriggerFlowTests : GatewayTest
     public async Task Presence_goes_online_then_offline_even_when_a_device_drops_without_disconnect()
     {
         await using var ops = await OpsClient.ConnectAsync(Gateway);
+        // A new dashboard first gets the presence rebuilt at start (retained, offline, no LastSeen).
+        await ops.NextJsonAsync(Topics.OpsDevice(DemoCredentials.Button), p => p.GetProperty("Reason").GetString() == "gateway-restarted");
         var button = await Gateway.ConnectButtonAsync();
 
         var online = await ops.NextJsonAsync(Topics.OpsDevice(DemoCredentials.Button), p => p.GetProperty("Status").GetString() == "online");
