@@ -5,6 +5,8 @@ namespace Pantri.Iot.Domain;
 /// <summary>The commands devices and apps send: re-order now, a level, units used.</summary>
 public sealed partial class ReplenishmentLedger
 {
+    private static readonly string OutOfRange = " must be a finite number from 0 to " + Format((long)DeviceRequestParser.MaxQuantity);
+
     /// <summary>Re-orders an instruction on demand (a button press, an app). One open order per instruction.</summary>
     public LedgerResult Trigger(Actor actor, long? instructionRef, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
@@ -35,6 +37,11 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Records an absolute level and orders once if it reached the trigger point while armed.</summary>
     public LedgerResult ReportLevel(Actor actor, long instructionRef, double level, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
+        if (!SpecRules.IsAmount(level))
+        {
+            return LedgerResult.Refused(AckIds.Malformed, "Level" + OutOfRange);
+        }
+
         var resolved = ResolveTracked(actor, instructionRef);
         return resolved.IsSuccess ? ApplyLevel(actor, resolved.Instruction!, level, nextOrderRef, commandRef, now) : resolved;
     }
@@ -42,6 +49,11 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Subtracts units used and orders once if that reached the trigger point while armed.</summary>
     public LedgerResult ReportUsage(Actor actor, long instructionRef, double used, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
+        if (!SpecRules.IsAmount(used))
+        {
+            return LedgerResult.Refused(AckIds.Malformed, "Used" + OutOfRange);
+        }
+
         var resolved = ResolveTracked(actor, instructionRef);
         if (!resolved.IsSuccess)
         {

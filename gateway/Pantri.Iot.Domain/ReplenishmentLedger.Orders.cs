@@ -1,3 +1,5 @@
+using Pantri.Iot.Contract;
+
 namespace Pantri.Iot.Domain;
 
 /// <summary>Orders: placing one and moving it through its lifecycle.</summary>
@@ -29,7 +31,7 @@ public sealed partial class ReplenishmentLedger
                 && _instructions.TryGetValue(order.InstructionRef, out var instruction)
                 && instruction.Tracking is { UnitsPerPack: { } perPack, Level: { } level } tracking)
             {
-                InventoryRule.Apply(tracking, level + (perPack * order.Quantity), now);
+                InventoryRule.Apply(tracking, Math.Min(DeviceRequestParser.MaxQuantity, level + (perPack * order.Quantity)), now);
                 Changed(instruction);
                 raised = instruction;
             }

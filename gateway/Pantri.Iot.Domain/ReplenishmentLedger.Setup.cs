@@ -6,13 +6,15 @@ namespace Pantri.Iot.Domain;
 public sealed partial class ReplenishmentLedger
 {
     private const int RefAttempts = 16;
+    private const string DeviceIdRule = "must match ^[a-z0-9][a-z0-9-]{2,63}$";
+    private static readonly FieldError MissingBody = new("body", "a JSON object is required");
 
     /// <summary>Creates a device of a household with the hash of its key.</summary>
     public LedgerOutcome<Device> CreateDevice(string accountId, string deviceId, string keyHash, DateTimeOffset now)
     {
         if (!DeviceIds.IsValid(deviceId))
         {
-            return LedgerOutcome.Refused<Device>(AckIds.Malformed, "DeviceId must match ^[a-z0-9][a-z0-9-]{2,63}$");
+            return LedgerOutcome.Invalid<Device>(new FieldError("DeviceId", DeviceIdRule));
         }
 
         if (_devices.ContainsKey(deviceId))
@@ -30,8 +32,17 @@ public sealed partial class ReplenishmentLedger
     /// is the first of <paramref name="nextRef"/>'s values that no instruction has.</summary>
     public LedgerOutcome<Instruction> CreateInstruction(string accountId, InstructionSpec spec, Func<long> nextRef, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(nextRef);
+        if (spec is null)
+        {
+            return LedgerOutcome.Invalid<Instruction>(MissingBody);
+        }
+
+        if (spec.Validate() is { } invalid)
+        {
+            return LedgerOutcome.Invalid<Instruction>(invalid);
+        }
+
         if (spec.DeviceIds.FirstOrDefault(id => !IsDeviceOf(accountId, id)) is { } stranger)
         {
             return LedgerOutcome.Refused<Instruction>(AckIds.NotPaired, $"device {stranger} is not in this account");
@@ -55,6 +66,11 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Pairs a device of the household with one of its instructions.</summary>
     public LedgerOutcome<Instruction> Pair(string accountId, long instructionRef, string deviceId)
     {
+        if (!DeviceIds.IsValid(deviceId))
+        {
+            return LedgerOutcome.Invalid<Instruction>(new FieldError("DeviceId", DeviceIdRule));
+        }
+
         if (InstructionOf(accountId, instructionRef) is not { } instruction)
         {
             return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
@@ -67,6 +83,11 @@ public sealed partial class ReplenishmentLedger
 
         if (!instruction.DeviceIds.Contains(deviceId))
         {
+            if (instruction.DeviceIds.Count >= InstructionSpec.MaxDevices)
+            {
+                return LedgerOutcome.Invalid<Instruction>(new FieldError("DeviceId", $"an instruction is paired with at most {InstructionSpec.MaxDevices} devices"));
+            }
+
             instruction.DeviceIds.Add(deviceId);
             IndexPairing(instruction.Ref, deviceId);
             Changed(instruction);
@@ -78,7 +99,16 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Sets the user's trigger point and tracking settings; tracking starts if it was off.</summary>
     public LedgerOutcome<Instruction> ConfigureTracking(string accountId, long instructionRef, TrackingSpec spec, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(spec);
+        if (spec is null)
+        {
+            return LedgerOutcome.Invalid<Instruction>(MissingBody);
+        }
+
+        if (spec.Validate() is { } invalid)
+        {
+            return LedgerOutcome.Invalid<Instruction>(invalid);
+        }
+
         if (InstructionOf(accountId, instructionRef) is not { } instruction)
         {
             return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");

@@ -4,7 +4,8 @@ namespace Pantri.Iot.Domain;
 
 /// <summary>The household state that decides every command and owns every change to it: which device may touch
 /// which instruction, whether an order is open, the inventory rule, and setup (devices, instructions, pairing,
-/// tracking). Each change is recorded in <see cref="PendingChanges"/> for the caller to store and publish. Not
+/// tracking). Each change is recorded in <see cref="PendingChanges"/> for the caller to store and publish. Input is
+/// validated here, once, whatever the entry: a bad value is refused with 400 before anything changes. Not
 /// thread-safe by design: one writer applies commands in order, so "one press or one low level makes exactly one
 /// order" holds without locks, however commands race.</summary>
 public sealed partial class ReplenishmentLedger

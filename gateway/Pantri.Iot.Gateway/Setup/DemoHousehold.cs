@@ -61,11 +61,11 @@ public sealed partial class DemoHousehold(
 
             var buttonKey = DeviceKeys.NewKey();
             var jarKey = DeviceKeys.NewKey();
-            ledger.CreateDevice(AccountId, "demo-button", DeviceKeys.Hash(buttonKey), work.Now);
-            ledger.CreateDevice(AccountId, "demo-jar", DeviceKeys.Hash(jarKey), work.Now);
-            ledger.CreateInstruction(AccountId, new InstructionSpec("Dishwasher tablets, 40 pack", "demo-retailer", 1, ["demo-button"], null), () => ButtonInstructionRef, work.Now);
+            Require(ledger.CreateDevice(AccountId, "demo-button", DeviceKeys.Hash(buttonKey), work.Now));
+            Require(ledger.CreateDevice(AccountId, "demo-jar", DeviceKeys.Hash(jarKey), work.Now));
+            Require(ledger.CreateInstruction(AccountId, new InstructionSpec("Dishwasher tablets, 40 pack", "demo-retailer", 1, ["demo-button"], null), () => ButtonInstructionRef, work.Now));
             var cookies = new TrackingSpec(ReorderAt: 5, Unit: "count", UnitsPerPack: 12, Hysteresis: 2, Debounce: 1, Level: 12);
-            ledger.CreateInstruction(AccountId, new InstructionSpec("Oat cookies, 12 pack", "demo-retailer", 1, ["demo-jar"], cookies), () => JarInstructionRef, work.Now);
+            Require(ledger.CreateInstruction(AccountId, new InstructionSpec("Oat cookies, 12 pack", "demo-retailer", 1, ["demo-jar"], cookies), () => JarInstructionRef, work.Now));
             work.Meta.DemoCreated = true;
             work.MetaChanged();
             WriteFile(new DemoHouseholdFile
@@ -82,6 +82,17 @@ public sealed partial class DemoHousehold(
         }
 
         public bool Unavailable(long commandRef) => false;
+
+        // The demo goes through the same validation as any household; a refusal here is a bug, and the command fails
+        // instead of leaving half a household.
+        private static void Require<T>(LedgerOutcome<T> outcome)
+            where T : class
+        {
+            if (!outcome.IsSuccess)
+            {
+                throw new InvalidOperationException("The demo household was refused: " + outcome.Error);
+            }
+        }
 
         private void WriteFile(DemoHouseholdFile file)
         {
