@@ -27,6 +27,7 @@ public sealed partial class ReplenishmentLedger
         if (instruction.Tracking is { } tracking)
         {
             // A manual re-order covers the low level too: the rule must not order the same item again.
+            _journal.Touch(instruction);
             InventoryRule.OrderPlaced(tracking);
             Changed(instruction);
         }
@@ -72,6 +73,7 @@ public sealed partial class ReplenishmentLedger
     private LedgerResult ApplyLevel(Actor actor, Instruction instruction, double level, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
         var tracking = instruction.Tracking!;
+        _journal.Touch(instruction);
         var decision = InventoryRule.Apply(tracking, level, now);
         Changed(instruction);
         if (!decision.WantsOrder)

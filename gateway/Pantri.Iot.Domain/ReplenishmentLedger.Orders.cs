@@ -18,6 +18,7 @@ public sealed partial class ReplenishmentLedger
             return new OrderMoveResult(OrderMoveOutcome.NotAllowed, order, null);
         }
 
+        _journal.Touch(order, open: true);
         order.State = to;
         order.UpdatedAt = now;
         order.History.Add(new OrderTransition { State = to, At = now, By = by });
@@ -31,6 +32,7 @@ public sealed partial class ReplenishmentLedger
                 && _instructions.TryGetValue(order.InstructionRef, out var instruction)
                 && instruction.Tracking is { UnitsPerPack: { } perPack, Level: { } level } tracking)
             {
+                _journal.Touch(instruction);
                 InventoryRule.Apply(tracking, Math.Min(DeviceRequestParser.MaxQuantity, level + (perPack * order.Quantity)), now);
                 Changed(instruction);
                 raised = instruction;
@@ -58,6 +60,7 @@ public sealed partial class ReplenishmentLedger
             UpdatedAt = now,
             History = [new OrderTransition { State = OrderState.Placed, At = now, By = actor.DeviceId ?? actor.Origin }],
         };
+        _journal.Added(order);
         _openOrders[order.Ref] = order;
         _openOrdersByInstruction[order.InstructionRef] = order;
         Changed(order);

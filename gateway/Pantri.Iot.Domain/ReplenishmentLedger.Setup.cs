@@ -23,8 +23,9 @@ public sealed partial class ReplenishmentLedger
         }
 
         var device = new Device { DeviceId = deviceId, AccountId = accountId, KeyHash = keyHash, CreatedAt = now };
+        _journal.Added(device);
         _devices[deviceId] = device;
-        _changes.Add(new DeviceChanged(device));
+        Changed(device);
         return LedgerOutcome.Done(device, 201);
     }
 
@@ -58,6 +59,7 @@ public sealed partial class ReplenishmentLedger
             DeviceIds = spec.DeviceIds.Distinct(StringComparer.Ordinal).ToList(),
             Tracking = spec.Tracking is null ? null : Configure(new Tracking(), spec.Tracking, now),
         };
+        _journal.Added(instruction);
         Index(instruction);
         Changed(instruction);
         return LedgerOutcome.Done(instruction, 201);
@@ -88,6 +90,7 @@ public sealed partial class ReplenishmentLedger
                 return LedgerOutcome.Invalid<Instruction>(new FieldError("DeviceId", $"an instruction is paired with at most {InstructionSpec.MaxDevices} devices"));
             }
 
+            _journal.Touch(instruction);
             instruction.DeviceIds.Add(deviceId);
             IndexPairing(instruction.Ref, deviceId);
             Changed(instruction);
@@ -114,6 +117,7 @@ public sealed partial class ReplenishmentLedger
             return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
         }
 
+        _journal.Touch(instruction);
         instruction.Tracking = Configure(instruction.Tracking ?? new Tracking(), spec, now);
         Changed(instruction);
         return LedgerOutcome.Done(instruction);
