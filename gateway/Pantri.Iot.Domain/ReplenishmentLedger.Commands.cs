@@ -116,14 +116,11 @@ public sealed partial class ReplenishmentLedger
             return ResolveOnlyInstruction(actor);
         }
 
-        if (!_instructions.TryGetValue(reference, out var instruction))
+        // Another household's instruction is answered exactly as one that does not exist: the caller must not learn
+        // which refs are in use elsewhere.
+        if (!_instructions.TryGetValue(reference, out var instruction) || instruction.AccountId != actor.AccountId)
         {
             return LedgerResult.Refused(AckIds.UnknownInstruction, $"unknown instruction {Format(reference)}");
-        }
-
-        if (instruction.AccountId != actor.AccountId)
-        {
-            return LedgerResult.Refused(AckIds.NotPaired, "the instruction is not in this account");
         }
 
         if (actor.DeviceId is not null && !instruction.DeviceIds.Contains(actor.DeviceId))

@@ -10,6 +10,9 @@ public sealed partial class ReplenishmentLedger
     private static readonly FieldError MissingBody = new("body", "a JSON object is required");
 
     /// <summary>Creates a device of a household with the hash of its key.</summary>
+    /// <remarks>DeviceIds are one namespace across households (an id is also an MQTT client id), so a taken id is
+    /// refused with 409 — with the same answer whichever household has it, so the caller learns that the id is taken,
+    /// never by whom or whether it is its own.</remarks>
     public LedgerOutcome<Device> CreateDevice(string accountId, string deviceId, string keyHash, DateTimeOffset now)
     {
         if (!DeviceIds.IsValid(deviceId))
@@ -19,7 +22,7 @@ public sealed partial class ReplenishmentLedger
 
         if (_devices.ContainsKey(deviceId))
         {
-            return LedgerOutcome.Refused<Device>(AckIds.Conflict, "a device with this id exists");
+            return LedgerOutcome.Refused<Device>(AckIds.Conflict, "this DeviceId is not available; choose another");
         }
 
         var device = new Device { DeviceId = deviceId, AccountId = accountId, KeyHash = keyHash, CreatedAt = now };
@@ -44,6 +47,7 @@ public sealed partial class ReplenishmentLedger
             return LedgerOutcome.Invalid<Instruction>(invalid);
         }
 
+        // An unknown device and another household's answer alike.
         if (spec.DeviceIds.FirstOrDefault(id => !IsDeviceOf(accountId, id)) is { } stranger)
         {
             return LedgerOutcome.Refused<Instruction>(AckIds.NotPaired, $"device {stranger} is not in this account");
