@@ -39,7 +39,8 @@ public static class SetupEndpoints
         v1.MapPost("/orders/{orderRef:long}/state", (long orderRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             WithBodyAsync<OrderStateChange, OrderStatus>(http, user, claims, (account, body) =>
             {
-                if (!Enum.TryParse<OrderState>(body.State, ignoreCase: true, out var state) || state == OrderState.Placed)
+                // By exact name only: Enum.TryParse would take "1" or "Cancelled, Delivered".
+                if (!OrderStates.TryParse(body.State, out var state) || state == OrderState.Placed)
                 {
                     return Task.FromResult(new SetupResult<OrderStatus>(StatusCodes.Status400BadRequest, "State must be Submitted, Confirmed, Delivered, Failed or Cancelled", default, nameof(OrderStateChange.State)));
                 }
