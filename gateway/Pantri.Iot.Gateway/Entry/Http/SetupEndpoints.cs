@@ -9,7 +9,8 @@ namespace Pantri.Iot.Gateway.Entry.Http;
 
 /// <summary>The household setup API under <c>/v1/</c>, authorised by <c>User_Auth</c>: devices, instructions,
 /// pairing, trigger points and orders. Bodies are read here only for their JSON shape; their values are validated in
-/// the domain. Refusals are RFC 7807 problem details (a 400 names the field in <c>errors</c>).</summary>
+/// the domain. Refusals are RFC 7807 problem details (a 400 names the field in <c>errors</c>). Every call counts
+/// against its household's rate limit (<see cref="HttpApiOptions"/>); bodies are size-limited.</summary>
 public static class SetupEndpoints
 {
     private const int MaxOrders = 500;
@@ -17,7 +18,7 @@ public static class SetupEndpoints
     /// <summary>Maps the setup API.</summary>
     public static IEndpointRouteBuilder MapPantriSetup(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization();
+        var v1 = app.MapGroup("/v1").RequireAuthorization().RequireRateLimiting(HttpApiBuilderExtensions.SetupPolicy).WithBodyLimit(app);
         v1.MapGet("/instructions", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             WithAccountAsync(user, claims, account => setup.ListInstructionsAsync(account, ct)));
         v1.MapPost("/instructions", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
