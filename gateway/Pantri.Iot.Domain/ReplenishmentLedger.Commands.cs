@@ -5,6 +5,8 @@ namespace Pantri.Iot.Domain;
 /// <summary>The commands devices and apps send: re-order now, a level, units used.</summary>
 public sealed partial class ReplenishmentLedger
 {
+    private static readonly string OutOfRange = " must be a finite number from 0 to " + Format((long)DeviceRequestParser.MaxQuantity);
+
     /// <summary>Re-orders an instruction on demand (a button press, an app). One open order per instruction.</summary>
     public LedgerResult Trigger(Actor actor, long? instructionRef, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
@@ -25,6 +27,7 @@ public sealed partial class ReplenishmentLedger
         if (instruction.Tracking is { } tracking)
         {
             // A manual re-order covers the low level too: the rule must not order the same item again.
+            _journal.Touch(instruction);
             InventoryRule.OrderPlaced(tracking);
             Changed(instruction);
         }
@@ -35,6 +38,11 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Records an absolute level and orders once if it reached the trigger point while armed.</summary>
     public LedgerResult ReportLevel(Actor actor, long instructionRef, double level, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
+        if (!SpecRules.IsAmount(level))
+        {
+            return LedgerResult.Refused(AckIds.Malformed, "Level" + OutOfRange);
+        }
+
         var resolved = ResolveTracked(actor, instructionRef);
         return resolved.IsSuccess ? ApplyLevel(actor, resolved.Instruction!, level, nextOrderRef, commandRef, now) : resolved;
     }
@@ -42,6 +50,11 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Subtracts units used and orders once if that reached the trigger point while armed.</summary>
     public LedgerResult ReportUsage(Actor actor, long instructionRef, double used, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
+        if (!SpecRules.IsAmount(used))
+        {
+            return LedgerResult.Refused(AckIds.Malformed, "Used" + OutOfRange);
+        }
+
         var resolved = ResolveTracked(actor, instructionRef);
         if (!resolved.IsSuccess)
         {
@@ -60,6 +73,7 @@ public sealed partial class ReplenishmentLedger
     private LedgerResult ApplyLevel(Actor actor, Instruction instruction, double level, Func<long> nextOrderRef, long commandRef, DateTimeOffset now)
     {
         var tracking = instruction.Tracking!;
+        _journal.Touch(instruction);
         var decision = InventoryRule.Apply(tracking, level, now);
         Changed(instruction);
         if (!decision.WantsOrder)
@@ -102,14 +116,11 @@ public sealed partial class ReplenishmentLedger
             return ResolveOnlyInstruction(actor);
         }
 
-        if (!_instructions.TryGetValue(reference, out var instruction))
+        // Another household's instruction is answered exactly as one that does not exist: the caller must not learn
+        // which refs are in use elsewhere.
+        if (!_instructions.TryGetValue(reference, out var instruction) || instruction.AccountId != actor.AccountId)
         {
             return LedgerResult.Refused(AckIds.UnknownInstruction, $"unknown instruction {Format(reference)}");
-        }
-
-        if (instruction.AccountId != actor.AccountId)
-        {
-            return LedgerResult.Refused(AckIds.NotPaired, "the instruction is not in this account");
         }
 
         if (actor.DeviceId is not null && !instruction.DeviceIds.Contains(actor.DeviceId))

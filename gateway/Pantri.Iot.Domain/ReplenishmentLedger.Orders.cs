@@ -1,3 +1,5 @@
+using Pantri.Iot.Contract;
+
 namespace Pantri.Iot.Domain;
 
 /// <summary>Orders: placing one and moving it through its lifecycle.</summary>
@@ -16,6 +18,7 @@ public sealed partial class ReplenishmentLedger
             return new OrderMoveResult(OrderMoveOutcome.NotAllowed, order, null);
         }
 
+        _journal.Touch(order, open: true);
         order.State = to;
         order.UpdatedAt = now;
         order.History.Add(new OrderTransition { State = to, At = now, By = by });
@@ -29,7 +32,8 @@ public sealed partial class ReplenishmentLedger
                 && _instructions.TryGetValue(order.InstructionRef, out var instruction)
                 && instruction.Tracking is { UnitsPerPack: { } perPack, Level: { } level } tracking)
             {
-                InventoryRule.Apply(tracking, level + (perPack * order.Quantity), now);
+                _journal.Touch(instruction);
+                InventoryRule.Apply(tracking, Math.Min(DeviceRequestParser.MaxQuantity, level + (perPack * order.Quantity)), now);
                 Changed(instruction);
                 raised = instruction;
             }
@@ -56,6 +60,7 @@ public sealed partial class ReplenishmentLedger
             UpdatedAt = now,
             History = [new OrderTransition { State = OrderState.Placed, At = now, By = actor.DeviceId ?? actor.Origin }],
         };
+        _journal.Added(order);
         _openOrders[order.Ref] = order;
         _openOrdersByInstruction[order.InstructionRef] = order;
         Changed(order);

@@ -6,23 +6,29 @@ namespace Pantri.Iot.Domain;
 public sealed partial class ReplenishmentLedger
 {
     private const int RefAttempts = 16;
+    private const string DeviceIdRule = "must match ^[a-z0-9][a-z0-9-]{2,63}$";
+    private static readonly FieldError MissingBody = new("body", "a JSON object is required");
 
     /// <summary>Creates a device of a household with the hash of its key.</summary>
+    /// <remarks>DeviceIds are one namespace across households (an id is also an MQTT client id), so a taken id is
+    /// refused with 409 — with the same answer whichever household has it, so the caller learns that the id is taken,
+    /// never by whom or whether it is its own.</remarks>
     public LedgerOutcome<Device> CreateDevice(string accountId, string deviceId, string keyHash, DateTimeOffset now)
     {
         if (!DeviceIds.IsValid(deviceId))
         {
-            return LedgerOutcome.Refused<Device>(AckIds.Malformed, "DeviceId must match ^[a-z0-9][a-z0-9-]{2,63}$");
+            return LedgerOutcome.Invalid<Device>(new FieldError("DeviceId", DeviceIdRule));
         }
 
         if (_devices.ContainsKey(deviceId))
         {
-            return LedgerOutcome.Refused<Device>(AckIds.Conflict, "a device with this id exists");
+            return LedgerOutcome.Refused<Device>(AckIds.Conflict, "this DeviceId is not available; choose another");
         }
 
         var device = new Device { DeviceId = deviceId, AccountId = accountId, KeyHash = keyHash, CreatedAt = now };
+        _journal.Added(device);
         _devices[deviceId] = device;
-        _changes.Add(new DeviceChanged(device));
+        Changed(device);
         return LedgerOutcome.Done(device, 201);
     }
 
@@ -30,8 +36,18 @@ public sealed partial class ReplenishmentLedger
     /// is the first of <paramref name="nextRef"/>'s values that no instruction has.</summary>
     public LedgerOutcome<Instruction> CreateInstruction(string accountId, InstructionSpec spec, Func<long> nextRef, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(nextRef);
+        if (spec is null)
+        {
+            return LedgerOutcome.Invalid<Instruction>(MissingBody);
+        }
+
+        if (spec.Validate() is { } invalid)
+        {
+            return LedgerOutcome.Invalid<Instruction>(invalid);
+        }
+
+        // An unknown device and another household's answer alike.
         if (spec.DeviceIds.FirstOrDefault(id => !IsDeviceOf(accountId, id)) is { } stranger)
         {
             return LedgerOutcome.Refused<Instruction>(AckIds.NotPaired, $"device {stranger} is not in this account");
@@ -47,6 +63,7 @@ public sealed partial class ReplenishmentLedger
             DeviceIds = spec.DeviceIds.Distinct(StringComparer.Ordinal).ToList(),
             Tracking = spec.Tracking is null ? null : Configure(new Tracking(), spec.Tracking, now),
         };
+        _journal.Added(instruction);
         Index(instruction);
         Changed(instruction);
         return LedgerOutcome.Done(instruction, 201);
@@ -55,6 +72,11 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Pairs a device of the household with one of its instructions.</summary>
     public LedgerOutcome<Instruction> Pair(string accountId, long instructionRef, string deviceId)
     {
+        if (!DeviceIds.IsValid(deviceId))
+        {
+            return LedgerOutcome.Invalid<Instruction>(new FieldError("DeviceId", DeviceIdRule));
+        }
+
         if (InstructionOf(accountId, instructionRef) is not { } instruction)
         {
             return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
@@ -67,6 +89,12 @@ public sealed partial class ReplenishmentLedger
 
         if (!instruction.DeviceIds.Contains(deviceId))
         {
+            if (instruction.DeviceIds.Count >= InstructionSpec.MaxDevices)
+            {
+                return LedgerOutcome.Invalid<Instruction>(new FieldError("DeviceId", $"an instruction is paired with at most {InstructionSpec.MaxDevices} devices"));
+            }
+
+            _journal.Touch(instruction);
             instruction.DeviceIds.Add(deviceId);
             IndexPairing(instruction.Ref, deviceId);
             Changed(instruction);
@@ -78,12 +106,22 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Sets the user's trigger point and tracking settings; tracking starts if it was off.</summary>
     public LedgerOutcome<Instruction> ConfigureTracking(string accountId, long instructionRef, TrackingSpec spec, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(spec);
+        if (spec is null)
+        {
+            return LedgerOutcome.Invalid<Instruction>(MissingBody);
+        }
+
+        if (spec.Validate() is { } invalid)
+        {
+            return LedgerOutcome.Invalid<Instruction>(invalid);
+        }
+
         if (InstructionOf(accountId, instructionRef) is not { } instruction)
         {
             return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
         }
 
+        _journal.Touch(instruction);
         instruction.Tracking = Configure(instruction.Tracking ?? new Tracking(), spec, now);
         Changed(instruction);
         return LedgerOutcome.Done(instruction);

@@ -4,7 +4,9 @@ namespace Pantri.Iot.Domain;
 
 /// <summary>The household state that decides every command and owns every change to it: which device may touch
 /// which instruction, whether an order is open, the inventory rule, and setup (devices, instructions, pairing,
-/// tracking). Each change is recorded in <see cref="PendingChanges"/> for the caller to store and publish. Not
+/// tracking). Each change is recorded in <see cref="PendingChanges"/> for the caller to store and publish, and
+/// journaled so that a command can be undone (<see cref="RollbackCommand"/>). Input is validated here, once, whatever
+/// the entry: a bad value is refused with 400 before anything changes. Not
 /// thread-safe by design: one writer applies commands in order, so "one press or one low level makes exactly one
 /// order" holds without locks, however commands race.</summary>
 public sealed partial class ReplenishmentLedger
@@ -45,11 +47,8 @@ public sealed partial class ReplenishmentLedger
     /// <summary>All instructions.</summary>
     public IReadOnlyDictionary<long, Instruction> Instructions => _instructions;
 
-    /// <summary>Changes made since the last <see cref="AcceptChanges"/>, oldest first.</summary>
+    /// <summary>Changes made since the last <see cref="AcceptChanges"/> (or <see cref="RollbackCommand"/>), oldest first.</summary>
     public IReadOnlyList<LedgerChange> PendingChanges => _changes;
-
-    /// <summary>Forgets <see cref="PendingChanges"/>: the caller has taken them (or is discarding the state).</summary>
-    public void AcceptChanges() => _changes.Clear();
 
     /// <summary>The open order of an instruction, if any.</summary>
     public Order? OpenOrderFor(long instructionRef) => _openOrdersByInstruction.GetValueOrDefault(instructionRef);
@@ -64,9 +63,23 @@ public sealed partial class ReplenishmentLedger
     private bool IsDeviceOf(string accountId, string deviceId) =>
         _devices.TryGetValue(deviceId, out var device) && device.AccountId == accountId;
 
-    private void Changed(Instruction instruction) => _changes.Add(new InstructionChanged(instruction));
+    private void Changed(Device device)
+    {
+        EnsureJournaled(device);
+        _changes.Add(new DeviceChanged(device));
+    }
 
-    private void Changed(Order order) => _changes.Add(new OrderChanged(order, _instructions.GetValueOrDefault(order.InstructionRef)));
+    private void Changed(Instruction instruction)
+    {
+        EnsureJournaled(instruction);
+        _changes.Add(new InstructionChanged(instruction));
+    }
+
+    private void Changed(Order order)
+    {
+        EnsureJournaled(order);
+        _changes.Add(new OrderChanged(order, _instructions.GetValueOrDefault(order.InstructionRef)));
+    }
 
     private void Index(Instruction instruction)
     {

@@ -54,6 +54,7 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<IDeviceMessageHandler, MqttRequestHandler>();
         builder.AddPantriBroker();
         AddUserAuth(builder);
+        builder.AddPantriHttpApi();
         services.ConfigureHttpJsonOptions(json =>
         {
             // The HTTP API speaks the contract's spelling (Instruction_Ref, OrderRef…), not camelCase.

@@ -20,6 +20,7 @@ public static class GatewayHost
         var app = builder.Build();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapPantriApi();
         return app;
     }

@@ -84,6 +84,13 @@ public static class DeviceRequestParser
             return "payload larger than 1 KB";
         }
 
+        // JSON is UTF-8, all of it: the reader only checks the strings it decodes, so invalid bytes in an ignored
+        // field would otherwise pass.
+        if (!System.Text.Unicode.Utf8.IsValid(payload))
+        {
+            return NotJson;
+        }
+
         body = Trim(payload);
         return null;
     }

@@ -109,6 +109,8 @@ public sealed class DeviceRequestParserTests
         yield return new TestCaseData((object)Utf8("{\"", [0xFF], "\": 1}")).SetName("A property name that is not UTF-8 is not valid JSON");
         yield return new TestCaseData((object)Utf8("{\"RequestId\": \"", [0xC3], "\"}")).SetName("A RequestId that is not UTF-8 is not valid JSON");
         yield return new TestCaseData((object)Utf8("{\"Instruction_Ref\": \"", [0xC3, 0x28], "\"}")).SetName("An Instruction_Ref that is not UTF-8 is not valid JSON");
+        yield return new TestCaseData((object)Utf8("{\"Instruction_Ref\": 5, \"Note\": \"x", [0xC3, 0x28], "\"}")).SetName("An ignored field's value that is not UTF-8 is not valid JSON");
+        yield return new TestCaseData((object)Utf8("{\"Instruction_Ref\": 5, \"No", [0xC3, 0x28], "te\": 1}")).SetName("An ignored field's name that is not UTF-8 is not valid JSON");
     }
 
     [TestCaseSource(nameof(ContractExamples))]

@@ -84,6 +84,11 @@ public sealed class DeviceCommand : IWriterCommand<CommandAck>
     public CommandAck Unavailable(long commandRef) =>
         Refusal(commandRef, AckIds.Unavailable, "storage unavailable; nothing was recorded, safe to retry");
 
+    /// <summary>The contract has no 500: an internal error is a 503 that says so, true to the contract's promise
+    /// because the writer undid the command ("nothing was recorded, safe to retry").</summary>
+    public CommandAck Failed(long commandRef) =>
+        Refusal(commandRef, AckIds.Unavailable, "internal error; nothing was recorded, safe to retry");
+
     // A device acts for the account that owns it; the record and the ops event name it even for a refusal.
     private string? AccountOf(ReplenishmentLedger ledger, out LedgerResult? refusal)
     {

@@ -176,8 +176,12 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
     }
 
+    // One command, isolated from the rest of its batch: if it throws, it alone fails (IWriterCommand.Failed), what it
+    // changed is undone, and the batch commits without it. Only when the undo itself fails is the state reloaded
+    // (returns false): the batch is then refused whole.
     private bool Execute(UnitOfWork work, WorkItem item)
     {
+        work.BeginCommand();
         try
         {
             item.Execute(work);
@@ -186,9 +190,22 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
         catch (Exception ex)
         {
-            // A bug in one command must not stop the writer; its partial effects are dropped by a reload.
+            item.Crashed();
+            LogWorkFailed(_logger, ex, item.CommandName);
+            return Abandon(work);
+        }
+    }
+
+    private bool Abandon(UnitOfWork work)
+    {
+        try
+        {
             work.AbandonCommand();
-            LogWorkFailed(_logger, ex);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            LogRollbackFailed(_logger, ex);
             return false;
         }
     }
@@ -250,8 +267,11 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Commit of {Count} commands failed; all get 503 and nothing was recorded")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, int count);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "A command failed while being decided")]
-    private static partial void LogWorkFailed(ILogger logger, Exception exception);
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Command {Command} failed while being decided; its changes were undone, it was answered as an internal error and the rest of its batch goes on")]
+    private static partial void LogWorkFailed(ILogger logger, Exception exception, string command);
+
+    [LoggerMessage(EventId = 3401, Level = LogLevel.Critical, Message = "The changes of a failed command could not be undone; its batch is refused and the state is reloaded")]
+    private static partial void LogRollbackFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Moving the storage log into the data file failed; it is retried after the next batch")]
     private static partial void LogCompactFailed(ILogger logger, Exception exception);
@@ -264,7 +284,12 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
     private abstract class WorkItem
     {
+        public abstract string CommandName { get; }
+
         public abstract void Execute(UnitOfWork work);
+
+        /// <summary>Deciding the command threw: it completes with its <see cref="IWriterCommand{T}.Failed"/> result.</summary>
+        public abstract void Crashed();
 
         public abstract void Complete(RefAllocator refs);
 
@@ -275,9 +300,12 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     {
         private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private bool _executed;
+        private bool _crashed;
         private TResult? _result;
 
         public Task<TResult> Task => _completion.Task;
+
+        public override string CommandName => command.GetType().Name;
 
         public override void Execute(UnitOfWork work)
         {
@@ -285,9 +313,15 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
             _executed = true;
         }
 
+        public override void Crashed() => _crashed = true;
+
         public override void Complete(RefAllocator refs)
         {
-            if (_executed)
+            if (_crashed)
+            {
+                _completion.TrySetResult(command.Failed(refs.Next()));
+            }
+            else if (_executed)
             {
                 _completion.TrySetResult(_result!);
             }

@@ -13,4 +13,9 @@ public interface IWriterCommand<out TResult>
     /// <summary>The result when nothing could be recorded (the commit failed or the queue is full);
     /// <paramref name="commandRef"/> is a fresh ref that names this refusal.</summary>
     TResult Unavailable(long commandRef);
+
+    /// <summary>The result when deciding this command threw: the writer undid everything it changed, so nothing of
+    /// it is recorded and a retry is safe. <paramref name="commandRef"/> is a fresh ref that names this refusal.
+    /// Defaults to <see cref="Unavailable"/>.</summary>
+    TResult Failed(long commandRef) => Unavailable(commandRef);
 }

@@ -16,7 +16,19 @@ public sealed class UnitOfWork
     private readonly List<OutboundMessage> _outbound = [];
     private readonly List<Device> _deviceChanges = [];
     private readonly Dictionary<long, Instruction> _inventoryChanged = [];
+
+    // The current command's marks: what it added to the batch, so that a failed command can be taken out again.
+    private readonly List<string> _devicesAdded = [];
+    private readonly List<long> _instructionsAdded = [];
+    private readonly List<long> _ordersAdded = [];
+    private readonly List<long> _inventoryAdded = [];
+    private int _commandsMark;
+    private int _outboundMark;
+    private int _deviceChangesMark;
+    private int _changesTaken;
+    private bool _metaChangedMark;
     private bool _metaChanged;
+    private bool _poisoned;
 
     internal UnitOfWork(RefAllocator refs, TokenBucketLimiter limiter, IdempotencyIndex idempotency, ReplenishmentLedger ledger, GatewayMeta meta)
     {
@@ -87,17 +99,92 @@ public sealed class UnitOfWork
         _inventoryChanged.Clear();
         _idempotency.BeginBatch();
         _metaChanged = false;
+        _poisoned = false;
     }
 
-    internal void EndCommand() => TakeLedgerChanges();
+    /// <summary>Marks where the next command starts in the batch, the outbound list and the idempotency index.</summary>
+    internal void BeginCommand()
+    {
+        _commandsMark = _batch.Commands.Count;
+        _outboundMark = _outbound.Count;
+        _deviceChangesMark = _deviceChanges.Count;
+        _metaChangedMark = _metaChanged;
+        _changesTaken = 0;
+        _devicesAdded.Clear();
+        _instructionsAdded.Clear();
+        _ordersAdded.Clear();
+        _inventoryAdded.Clear();
+    }
 
-    // A failed command's partial changes are never stored; the writer reloads the ledger before the next batch.
-    internal void AbandonCommand() => Ledger.AcceptChanges();
+    /// <summary>The command is decided: its changes join the batch and the ledger's undo journal is cleared.</summary>
+    internal void EndCommand()
+    {
+        TakeLedgerChanges();
+        Ledger.AcceptChanges();
+        _changesTaken = 0;
+    }
+
+    /// <summary>The command threw: takes out of the batch, the outbound list and the idempotency index what it put
+    /// there, and has the ledger undo its changes, so the rest of the batch commits as if it had never run. When the
+    /// ledger cannot undo them, the batch is refused at <see cref="Seal"/> (its state can no longer be trusted) and
+    /// this throws; the writer then reloads.</summary>
+    internal void AbandonCommand()
+    {
+        foreach (var deviceId in _devicesAdded)
+        {
+            _batch.Devices.Remove(deviceId);
+        }
+
+        foreach (var reference in _instructionsAdded)
+        {
+            _batch.Instructions.Remove(reference);
+        }
+
+        foreach (var reference in _ordersAdded)
+        {
+            _batch.Orders.Remove(reference);
+        }
+
+        foreach (var reference in _inventoryAdded)
+        {
+            _inventoryChanged.Remove(reference);
+        }
+
+        _outbound.RemoveRange(_outboundMark, _outbound.Count - _outboundMark);
+        _deviceChanges.RemoveRange(_deviceChangesMark, _deviceChanges.Count - _deviceChangesMark);
+        _metaChanged = _metaChangedMark;
+        _changesTaken = 0;
+        if (_batch.Commands.Count > _commandsMark)
+        {
+            // Rare: the command recorded itself before it threw. Later commands must not find its RequestId.
+            _batch.Commands.RemoveRange(_commandsMark, _batch.Commands.Count - _commandsMark);
+            _idempotency.BeginBatch();
+            foreach (var record in _batch.Commands)
+            {
+                _idempotency.Pending(record);
+            }
+        }
+
+        try
+        {
+            Ledger.RollbackCommand();
+        }
+        catch
+        {
+            _poisoned = true;
+            throw;
+        }
+    }
 
     /// <summary>The batch to commit, with the retained inventory of every tracked instruction it changed built once,
     /// from its final state, after the batch's other messages: ops only ever keeps the last value.</summary>
     internal WriteBatch Seal()
     {
+        if (_poisoned)
+        {
+            throw new InvalidOperationException("A failed command could not be undone; its batch is not committed and the state is reloaded.");
+        }
+
         foreach (var instruction in _inventoryChanged.Values)
         {
             _outbound.Add(OutboundMessages.Inventory(instruction, Now));
@@ -116,31 +203,46 @@ public sealed class UnitOfWork
         Meta = meta;
     }
 
+    // Takes the changes the ledger recorded since the last call of this command, noting which batch entries the
+    // command added: the ledger's entities are updated in place, so an entry that was there already stays.
     private void TakeLedgerChanges()
     {
-        foreach (var change in Ledger.PendingChanges)
+        var changes = Ledger.PendingChanges;
+        for (var i = _changesTaken; i < changes.Count; i++)
         {
-            switch (change)
+            switch (changes[i])
             {
                 case DeviceChanged { Device: var device }:
-                    _batch.Devices[device.DeviceId] = device;
+                    if (_batch.Devices.TryAdd(device.DeviceId, device))
+                    {
+                        _devicesAdded.Add(device.DeviceId);
+                    }
+
                     _deviceChanges.Add(device);
                     break;
                 case InstructionChanged { Instruction: var instruction }:
-                    _batch.Instructions[instruction.Ref] = instruction;
-                    if (instruction.Tracking is not null)
+                    if (_batch.Instructions.TryAdd(instruction.Ref, instruction))
                     {
-                        _inventoryChanged[instruction.Ref] = instruction;
+                        _instructionsAdded.Add(instruction.Ref);
+                    }
+
+                    if (instruction.Tracking is not null && _inventoryChanged.TryAdd(instruction.Ref, instruction))
+                    {
+                        _inventoryAdded.Add(instruction.Ref);
                     }
 
                     break;
                 case OrderChanged { Order: var order, Instruction: var instruction }:
-                    _batch.Orders[order.Ref] = order;
+                    if (_batch.Orders.TryAdd(order.Ref, order))
+                    {
+                        _ordersAdded.Add(order.Ref);
+                    }
+
                     _outbound.AddRange(OutboundMessages.Order(order, instruction));
                     break;
             }
         }
 
-        Ledger.AcceptChanges();
+        _changesTaken = changes.Count;
     }
 }

@@ -61,13 +61,11 @@ public sealed partial class DemoHousehold(
 
             var buttonKey = DeviceKeys.NewKey();
             var jarKey = DeviceKeys.NewKey();
-            ledger.CreateDevice(AccountId, "demo-button", DeviceKeys.Hash(buttonKey), work.Now);
-            ledger.CreateDevice(AccountId, "demo-jar", DeviceKeys.Hash(jarKey), work.Now);
-            ledger.CreateInstruction(AccountId, new InstructionSpec("Dishwasher tablets, 40 pack", "demo-retailer", 1, ["demo-button"], null), () => ButtonInstructionRef, work.Now);
+            Require(ledger.CreateDevice(AccountId, "demo-button", DeviceKeys.Hash(buttonKey), work.Now));
+            Require(ledger.CreateDevice(AccountId, "demo-jar", DeviceKeys.Hash(jarKey), work.Now));
+            Require(ledger.CreateInstruction(AccountId, new InstructionSpec("Dishwasher tablets, 40 pack", "demo-retailer", 1, ["demo-button"], null), () => ButtonInstructionRef, work.Now));
             var cookies = new TrackingSpec(ReorderAt: 5, Unit: "count", UnitsPerPack: 12, Hysteresis: 2, Debounce: 1, Level: 12);
-            ledger.CreateInstruction(AccountId, new InstructionSpec("Oat cookies, 12 pack", "demo-retailer", 1, ["demo-jar"], cookies), () => JarInstructionRef, work.Now);
-            work.Meta.DemoCreated = true;
-            work.MetaChanged();
+            Require(ledger.CreateInstruction(AccountId, new InstructionSpec("Oat cookies, 12 pack", "demo-retailer", 1, ["demo-jar"], cookies), () => JarInstructionRef, work.Now));
             WriteFile(new DemoHouseholdFile
             {
                 AccountId = AccountId,
@@ -78,10 +76,25 @@ public sealed partial class DemoHousehold(
                     new DemoHouseholdDevice { DeviceId = "demo-jar", DeviceKey = jarKey, InstructionRef = JarInstructionRef, Level = 12, ReorderAt = 5 },
                 ],
             });
+
+            // Last: the ledger's changes are undone if anything above throws, the installation values are not.
+            work.Meta.DemoCreated = true;
+            work.MetaChanged();
             return true;
         }
 
         public bool Unavailable(long commandRef) => false;
+
+        // The demo goes through the same validation as any household; a refusal is a bug here, and the writer undoes
+        // whatever the command had already created.
+        private static void Require<T>(LedgerOutcome<T> outcome)
+            where T : class
+        {
+            if (!outcome.IsSuccess)
+            {
+                throw new InvalidOperationException("The demo household was refused: " + outcome.Error);
+            }
+        }
 
         private void WriteFile(DemoHouseholdFile file)
         {

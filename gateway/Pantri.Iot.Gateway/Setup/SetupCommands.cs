@@ -16,6 +16,9 @@ public abstract record SetupCommand<T> : IWriterCommand<SetupResult<T>>
     /// <inheritdoc/>
     public SetupResult<T> Unavailable(long commandRef) => SetupResult.Fail<T>(StatusCodes.Status503ServiceUnavailable, "storage unavailable; nothing was recorded");
 
+    /// <inheritdoc/>
+    public SetupResult<T> Failed(long commandRef) => SetupResult.Fail<T>(StatusCodes.Status500InternalServerError, "internal error; nothing was recorded");
+
     /// <summary>How the setup API shows an instruction.</summary>
     protected static InstructionView View(UnitOfWork work, Instruction instruction)
     {

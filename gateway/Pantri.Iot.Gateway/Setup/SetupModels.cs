@@ -1,23 +1,20 @@
-using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 
 namespace Pantri.Iot.Gateway.Setup;
 
-/// <summary>Body of <c>POST /v1/instructions</c>.</summary>
+/// <summary>Body of <c>POST /v1/instructions</c>. Only its JSON shape is checked at the HTTP edge; what the values may
+/// be is decided once, in the domain (<see cref="InstructionSpec.Validate"/>).</summary>
 public sealed record NewInstruction
 {
     /// <summary>Product to order.</summary>
-    [Required, StringLength(200, MinimumLength = 1)]
     public string Product { get; init; } = string.Empty;
 
     /// <summary>Retailer to order from.</summary>
-    [Required, StringLength(200, MinimumLength = 1)]
     public string Retailer { get; init; } = string.Empty;
 
     /// <summary>How many to order.</summary>
-    [Range(1, 10_000)]
     public int Quantity { get; init; } = 1;
 
     /// <summary>Devices to pair now.</summary>
@@ -30,31 +27,26 @@ public sealed record NewInstruction
     public InstructionSpec ToSpec() => new(Product, Retailer, Quantity, DeviceIds, Tracking?.ToSpec());
 }
 
-/// <summary>Body of <c>PUT /v1/instructions/{ref}/tracking</c>: the user's trigger point and how to read levels.</summary>
+/// <summary>Body of <c>PUT /v1/instructions/{ref}/tracking</c>: the user's trigger point and how to read levels.
+/// Validated in the domain (<see cref="TrackingSpec.Validate"/>).</summary>
 public sealed record TrackingSettings
 {
     /// <summary>Trigger point: reaching it orders.</summary>
-    [Range(0, DeviceRequestParser.MaxQuantity)]
     public double ReorderAt { get; init; }
 
     /// <summary>count, g, ml, percent…</summary>
-    [StringLength(32, MinimumLength = 1)]
     public string Unit { get; init; } = "count";
 
     /// <summary>Units one pack adds on delivery.</summary>
-    [Range(0, DeviceRequestParser.MaxQuantity)]
     public double? UnitsPerPack { get; init; }
 
     /// <summary>Band above the trigger point the level must leave before re-arming.</summary>
-    [Range(0, DeviceRequestParser.MaxQuantity)]
     public double Hysteresis { get; init; }
 
     /// <summary>Consecutive low readings before ordering.</summary>
-    [Range(1, 100)]
     public int Debounce { get; init; } = 1;
 
     /// <summary>Sets the current level (optional).</summary>
-    [Range(0, DeviceRequestParser.MaxQuantity)]
     public double? Level { get; init; }
 
     /// <summary>The domain's view of these settings.</summary>
@@ -65,7 +57,6 @@ public sealed record TrackingSettings
 public sealed record NewDevice
 {
     /// <summary>The DeviceId to create.</summary>
-    [Required]
     public string DeviceId { get; init; } = string.Empty;
 }
 
@@ -78,7 +69,6 @@ public sealed record CreatedDevice(string DeviceId, [property: JsonPropertyName(
 public sealed record OrderStateChange
 {
     /// <summary>Submitted, Confirmed, Delivered, Failed or Cancelled.</summary>
-    [Required]
     public string State { get; init; } = string.Empty;
 }
 
@@ -113,7 +103,8 @@ public sealed record InstructionView
 /// <param name="Status">HTTP status.</param>
 /// <param name="Error">Why it failed.</param>
 /// <param name="Value">The result.</param>
-public sealed record SetupResult<T>(int Status, string? Error, T? Value);
+/// <param name="Field">For a 400, the request field that was refused.</param>
+public sealed record SetupResult<T>(int Status, string? Error, T? Value, string? Field = null);
 
 /// <summary>Builds <see cref="SetupResult{T}"/>s.</summary>
 public static class SetupResult
@@ -130,6 +121,6 @@ public static class SetupResult
     {
         ArgumentNullException.ThrowIfNull(outcome);
         ArgumentNullException.ThrowIfNull(view);
-        return outcome.IsSuccess ? Ok(view(outcome.Value!), outcome.Status) : Fail<T>(outcome.Status, outcome.Error!);
+        return outcome.IsSuccess ? Ok(view(outcome.Value!), outcome.Status) : new SetupResult<T>(outcome.Status, outcome.Error!, default, outcome.Field);
     }
 }

@@ -1,5 +1,5 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
+using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Setup;
@@ -8,7 +8,9 @@ using Pantri.Iot.Gateway.Storage;
 namespace Pantri.Iot.Gateway.Entry.Http;
 
 /// <summary>The household setup API under <c>/v1/</c>, authorised by <c>User_Auth</c>: devices, instructions,
-/// pairing, trigger points and orders.</summary>
+/// pairing, trigger points and orders. Bodies are read here only for their JSON shape; their values are validated in
+/// the domain. Refusals are RFC 7807 problem details (a 400 names the field in <c>errors</c>). Every call counts
+/// against its household's rate limit (<see cref="HttpApiOptions"/>); bodies are size-limited.</summary>
 public static class SetupEndpoints
 {
     private const int MaxOrders = 500;
@@ -16,17 +18,17 @@ public static class SetupEndpoints
     /// <summary>Maps the setup API.</summary>
     public static IEndpointRouteBuilder MapPantriSetup(this IEndpointRouteBuilder app)
     {
-        var v1 = app.MapGroup("/v1").RequireAuthorization();
+        var v1 = app.MapGroup("/v1").RequireAuthorization().RequireRateLimiting(HttpApiBuilderExtensions.SetupPolicy).WithBodyLimit(app);
         v1.MapGet("/instructions", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             WithAccountAsync(user, claims, account => setup.ListInstructionsAsync(account, ct)));
-        v1.MapPost("/instructions", (NewInstruction body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            Validate(body) ?? WithAccountAsync(user, claims, account => setup.CreateInstructionAsync(account, body, ct)));
-        v1.MapPut("/instructions/{instructionRef:long}/tracking", (long instructionRef, TrackingSettings body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            Validate(body) ?? WithAccountAsync(user, claims, account => setup.ConfigureTrackingAsync(account, instructionRef, body, ct)));
+        v1.MapPost("/instructions", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithBodyAsync<NewInstruction, InstructionView>(http, user, claims, (account, body) => setup.CreateInstructionAsync(account, body, ct)));
+        v1.MapPut("/instructions/{instructionRef:long}/tracking", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithBodyAsync<TrackingSettings, InstructionView>(http, user, claims, (account, body) => setup.ConfigureTrackingAsync(account, instructionRef, body, ct)));
         v1.MapPost("/instructions/{instructionRef:long}/devices/{deviceId}", (long instructionRef, string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             WithAccountAsync(user, claims, account => setup.PairAsync(account, instructionRef, deviceId, ct)));
-        v1.MapPost("/devices", (NewDevice body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            Validate(body) ?? WithAccountAsync(user, claims, account => setup.CreateDeviceAsync(account, body.DeviceId, ct)));
+        v1.MapPost("/devices", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithBodyAsync<NewDevice, CreatedDevice>(http, user, claims, (account, body) => setup.CreateDeviceAsync(account, body.DeviceId, ct)));
         v1.MapGet("/orders", (ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account
                 ? Results.Ok(store.FindOrders(account, MaxOrders).Select(ContractViews.Order))
@@ -34,18 +36,31 @@ public static class SetupEndpoints
         v1.MapGet("/orders/{orderRef:long}", (long orderRef, ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account && store.FindOrder(orderRef) is { } order && order.AccountId == account
                 ? Results.Ok(ContractViews.Order(order))
-                : Results.NotFound());
-        v1.MapPost("/orders/{orderRef:long}/state", (long orderRef, OrderStateChange body, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-        {
-            if (!Enum.TryParse<OrderState>(body.State, ignoreCase: true, out var state) || state == OrderState.Placed)
+                : Problems.Refused(StatusCodes.Status404NotFound, "no order with this ref in this account"));
+        v1.MapPost("/orders/{orderRef:long}/state", (long orderRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithBodyAsync<OrderStateChange, OrderStatus>(http, user, claims, (account, body) =>
             {
-                return Task.FromResult(Results.BadRequest(new { Error = "State must be Submitted, Confirmed, Delivered, Failed or Cancelled" }));
-            }
+                // By exact name only: Enum.TryParse would take "1" or "Cancelled, Delivered".
+                if (!OrderStates.TryParse(body.State, out var state) || state == OrderState.Placed)
+                {
+                    return Task.FromResult(new SetupResult<OrderStatus>(StatusCodes.Status400BadRequest, "State must be Submitted, Confirmed, Delivered, Failed or Cancelled", default, nameof(OrderStateChange.State)));
+                }
 
-            var by = user.FindFirst("sub")?.Value ?? "app";
-            return WithAccountAsync(user, claims, account => setup.MoveOrderAsync(account, orderRef, state, by, ct));
-        });
+                return setup.MoveOrderAsync(account, orderRef, state, user.FindFirst("sub")?.Value ?? "app", ct);
+            }));
         return app;
+    }
+
+    private static async Task<IResult> WithBodyAsync<TBody, T>(HttpContext http, ClaimsPrincipal user, AccountClaims claims, Func<string, TBody, Task<SetupResult<T>>> action)
+        where TBody : class
+    {
+        if (claims.AccountOf(user) is null)
+        {
+            return Results.Forbid();
+        }
+
+        var (body, problem) = await JsonBody.ReadAsync<TBody>(http).ConfigureAwait(false);
+        return problem ?? await WithAccountAsync(user, claims, account => action(account, body!)).ConfigureAwait(false);
     }
 
     private static async Task<IResult> WithAccountAsync<T>(ClaimsPrincipal user, AccountClaims claims, Func<string, Task<SetupResult<T>>> action)
@@ -56,14 +71,11 @@ public static class SetupEndpoints
         }
 
         var result = await action(account).ConfigureAwait(false);
-        return result.Error is null ? Results.Json(result.Value, statusCode: result.Status) : Results.Json(new { result.Error }, statusCode: result.Status);
-    }
-
-    private static Task<IResult>? Validate(object body)
-    {
-        var errors = new List<ValidationResult>();
-        return Validator.TryValidateObject(body, new ValidationContext(body), errors, validateAllProperties: true)
-            ? null
-            : Task.FromResult(Results.BadRequest(new { Error = string.Join("; ", errors.Select(e => e.ErrorMessage)) }));
+        return result switch
+        {
+            { Error: null } => Results.Json(result.Value, statusCode: result.Status),
+            { Status: StatusCodes.Status400BadRequest, Field: { } field } => Problems.Invalid(field, result.Error),
+            _ => Problems.Refused(result.Status, result.Error),
+        };
     }
 }

@@ -16,7 +16,7 @@ public static class TriggerEndpoints
     /// <summary>Maps the trigger endpoint.</summary>
     public static IEndpointRouteBuilder MapPantriTrigger(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/trigger", TriggerAsync);
+        app.MapPost("/v1/trigger", TriggerAsync).WithBodyLimit(app);
         return app;
     }
 
