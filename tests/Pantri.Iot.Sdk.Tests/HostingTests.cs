@@ -12,7 +12,7 @@ public sealed class HostingTests
     [Test]
     public async Task AddPantriDevice_binds_Pantri_Device_and_runs_the_client_with_the_host()
     {
-        await using var gateway = await TestGateway.StartAsync();
+        await using var gateway = await GatewayLogs.StartAsync();
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -12,7 +12,7 @@ public sealed class PantriDeviceClientTests
     [SetUp]
     public async Task StartGateway()
     {
-        _gateway = await TestGateway.StartAsync();
+        _gateway = await GatewayLogs.StartAsync();
         _kit = new SdkTestKit();
     }
 

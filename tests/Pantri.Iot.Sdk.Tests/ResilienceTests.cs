@@ -14,7 +14,7 @@ public sealed class ResilienceTests
     [SetUp]
     public async Task StartGateway()
     {
-        _gateway = await TestGateway.StartAsync();
+        _gateway = await GatewayLogs.StartAsync();
         _gateway.KeepMqttPortOnRestart = true;
         _kit = new SdkTestKit();
     }
@@ -187,7 +187,7 @@ public sealed class ResilienceTests
     public async Task Too_fast_acks_are_resent_with_the_same_RequestId_until_the_gateway_takes_them()
     {
         await _gateway.DisposeAsync();
-        _gateway = await TestGateway.StartAsync(["--Pantri:CommandsPerSecond=5", "--Pantri:CommandBurst=1"]);
+        _gateway = await GatewayLogs.StartAsync(["--Pantri:CommandsPerSecond=5", "--Pantri:CommandBurst=1"]);
         var options = SdkTestKit.Jar(_gateway);
         options.RetryDelay = TimeSpan.FromMilliseconds(100);
         var jar = _kit.Client(options);

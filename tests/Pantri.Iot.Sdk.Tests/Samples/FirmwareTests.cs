@@ -14,7 +14,7 @@ public sealed class FirmwareTests
     [SetUp]
     public async Task StartGateway()
     {
-        _gateway = await TestGateway.StartAsync();
+        _gateway = await GatewayLogs.StartAsync();
         _gateway.KeepMqttPortOnRestart = true;
     }
 

@@ -10,7 +10,7 @@ public sealed class SampleTests
     [SetUp]
     public async Task StartGateway()
     {
-        _gateway = await TestGateway.StartAsync();
+        _gateway = await GatewayLogs.StartAsync();
         _gateway.KeepMqttPortOnRestart = true;
         _workDirectory = Path.Combine(Path.GetTempPath(), "pantri-sample-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_workDirectory);
