@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using MQTTnet;
 using MQTTnet.Exceptions;
@@ -15,7 +16,6 @@ namespace Pantri.Iot.Sdk;
 public sealed partial class PantriDeviceClient
 {
     private CancellationTokenSource? _connection;
-    private MqttClientOptions? _mqttOptions;
 
     private async Task RunAsync(CancellationToken stopping)
     {
@@ -80,7 +80,6 @@ public sealed partial class PantriDeviceClient
     private async ValueTask<CancellationTokenSource> ConnectOnceAsync(CancellationToken cancellationToken)
     {
         Log.Connecting(_logger, _options);
-        _mqttOptions ??= BuildMqttOptions();
         await ForceDisconnectAsync().ConfigureAwait(false);
         var connection = new CancellationTokenSource();
         Volatile.Write(ref _connection, connection);
@@ -160,6 +159,7 @@ public sealed partial class PantriDeviceClient
         return null;
     }
 
+    /// <exception cref="ArgumentException">The TLS CA file cannot be read.</exception>
     private MqttClientOptions BuildMqttOptions()
     {
         var builder = new MqttClientOptionsBuilder()
@@ -178,7 +178,15 @@ public sealed partial class PantriDeviceClient
                 if (_options.TlsCaCertificatePath is { } path)
                 {
                     var chain = new X509Certificate2Collection();
-                    chain.ImportFromPemFile(path);
+                    try
+                    {
+                        chain.ImportFromPemFile(path);
+                    }
+                    catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or CryptographicException)
+                    {
+                        throw new ArgumentException($"TlsCaCertificatePath {path} cannot be read as PEM: {exception.Message}", "options", exception);
+                    }
+
                     tls.WithTrustChain(chain);
                 }
             });
@@ -190,7 +198,9 @@ public sealed partial class PantriDeviceClient
     private ResiliencePipeline BuildConnectPipeline() => new ResiliencePipelineBuilder { TimeProvider = _time }
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<PantriConnectionException>(),
+            // Everything but a refusal is worth another attempt (a connection failure, and whatever else MQTTnet
+            // throws); cancellation means the client is being disposed.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (PantriAuthenticationException or OperationCanceledException)),
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = _options.RetryDelay,

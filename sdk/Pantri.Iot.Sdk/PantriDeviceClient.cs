@@ -54,6 +54,7 @@ public sealed partial class PantriDeviceClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly IMqttClient _mqtt;
+    private readonly MqttClientOptions _mqttOptions;
     private readonly string _ackTopic;
     private readonly string _responseTopic;
     private readonly string _ordersTopic;
@@ -75,7 +76,8 @@ public sealed partial class PantriDeviceClient : IAsyncDisposable
     /// <param name="options">Where and who; copied, so later changes to the object have no effect.</param>
     /// <param name="logger">Where the SDK logs (event ids 4000–4999); the device key is never logged.</param>
     /// <param name="timeProvider">The clock for timeouts, backoff and queue timestamps (default the system clock).</param>
-    /// <exception cref="ArgumentException"><paramref name="options"/> fails validation; the message lists why.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> fails validation (the message lists why), or its
+    /// <see cref="PantriDeviceOptions.TlsCaCertificatePath"/> cannot be read.</exception>
     public PantriDeviceClient(PantriDeviceOptions options, ILogger<PantriDeviceClient>? logger = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -86,6 +88,7 @@ public sealed partial class PantriDeviceClient : IAsyncDisposable
         _ackTopic = Topics.Device(_options.DeviceId, DeviceTopicKind.Ack);
         _ordersTopic = Topics.Device(_options.DeviceId, DeviceTopicKind.Orders);
         _responseTopic = Topics.DeviceNamespace(_options.DeviceId) + "sdk/replies";
+        _mqttOptions = BuildMqttOptions();
         _mqtt = new MqttClientFactory().CreateMqttClient();
         _mqtt.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
         _mqtt.DisconnectedAsync += OnDisconnectedAsync;

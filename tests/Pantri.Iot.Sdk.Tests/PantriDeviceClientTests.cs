@@ -194,6 +194,18 @@ public sealed class PantriDeviceClientTests
     }
 
     [Test]
+    public void A_TLS_CA_file_that_cannot_be_read_is_refused_when_the_client_is_created()
+    {
+        var options = SdkTestKit.Button(_gateway);
+        options.UseTls = true;
+        options.TlsCaCertificatePath = Path.Combine(_kit.Directory, "missing-ca.pem");
+
+        var error = Assert.Throws<ArgumentException>(() => _ = new PantriDeviceClient(options));
+
+        Assert.That(error!.Message, Does.Contain("TlsCaCertificatePath"));
+    }
+
+    [Test]
     public void Options_print_without_the_key()
     {
         var options = SdkTestKit.Button(_gateway);
