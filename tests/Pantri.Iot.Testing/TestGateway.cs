@@ -36,6 +36,10 @@ public sealed class TestGateway : IAsyncDisposable
 
     public Uri HttpBase { get; private set; } = new("http://127.0.0.1");
 
+    /// <summary>When true, a later <see cref="StartAsync()"/> (a restart) binds the MQTT port the first start got, so a
+    /// client configured with that port finds the gateway again. Off by default: each start takes a free port.</summary>
+    public bool KeepMqttPortOnRestart { get; set; }
+
     public IServiceProvider Services => _app!.Services;
 
     public DemoCredentials Demo => DemoCredentials.Read(DataDirectory);
@@ -53,7 +57,7 @@ public sealed class TestGateway : IAsyncDisposable
         string[] args =
         [
             $"--Pantri:DataDirectory={DataDirectory}",
-            "--Pantri:Mqtt:Port=0",
+            $"--Pantri:Mqtt:Port={(KeepMqttPortOnRestart ? MqttPort : 0)}",
             "--Pantri:Mqtt:BindAddress=127.0.0.1",
             "--urls=http://127.0.0.1:0",
             "--Serilog:MinimumLevel:Default=Warning",

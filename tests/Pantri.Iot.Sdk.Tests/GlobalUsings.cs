@@ -1,0 +1,3 @@
+global using NUnit.Framework;
+global using Pantri.Iot.Contract;
+global using Pantri.Iot.Testing;
