@@ -102,7 +102,7 @@ Rows Render()
     var devices = new Table().Title($"Devices ({clientId} @ {host}:{port})").AddColumns("Device", "Status", "Last seen", "Reason");
     foreach (var d in presence.Values.OrderBy(d => d.DeviceId, StringComparer.Ordinal))
     {
-        devices.AddRow(d.DeviceId, d.Status == PresenceStatus.Online ? "[green]online[/]" : "[grey]offline[/]", Time(d.LastSeen), d.Reason ?? "");
+        devices.AddRow(d.DeviceId, d.Status == PresenceStatus.Online ? "[green]online[/]" : "[grey]offline[/]", d.LastSeen is { } seen ? Time(seen) : "-", d.Reason ?? "");
     }
 
     var levels = new Table().Title("Inventory").AddColumns("Instruction", "Level", "Reorder at", "Armed", "Forecast");
