@@ -25,6 +25,7 @@ public sealed class BrokerHostedService(
     ILogger<BrokerHostedService> logger) : IHostedService
 {
     private readonly BrokerOptions _options = options.Value;
+    private readonly SessionOwners _sessionOwners = new();
     private long _droppedMessages;
 
     /// <inheritdoc/>
@@ -36,8 +37,13 @@ public sealed class BrokerHostedService(
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         server.ClientSubscribedTopicAsync += OnSubscribedAsync;
         server.ClientUnsubscribedTopicAsync += OnUnsubscribedAsync;
-        server.ClientConnectedAsync += e => PublishPresenceAsync(e.SessionItems, PresenceStatus.Online, null);
+        server.ClientConnectedAsync += OnConnectedAsync;
         server.ClientDisconnectedAsync += OnDisconnectedAsync;
+        server.SessionDeletedAsync += e =>
+        {
+            _sessionOwners.Deleted(e.Id, e.SessionItems[ClientIdentity.SessionKey] as ClientIdentity);
+            return Task.CompletedTask;
+        };
         server.QueuedApplicationMessageOverwrittenAsync += _ =>
         {
             var dropped = Interlocked.Increment(ref _droppedMessages);
@@ -56,7 +62,7 @@ public sealed class BrokerHostedService(
         var clientId = e.ClientId ?? string.Empty;
         var userName = e.UserName ?? string.Empty;
         ClientIdentity? identity = null;
-        if (IsOpsLogin(userName, e.RawPassword) && IsSafeClientId(clientId))
+        if (IsOpsLogin(userName, e.RawPassword) && ClientIds.IsOps(clientId))
         {
             identity = new ClientIdentity(userName, IsOps: true);
         }
@@ -73,8 +79,9 @@ public sealed class BrokerHostedService(
             return Task.CompletedTask;
         }
 
-        var connect = broker.Adapter.GetConnectInfo(e.RemoteEndPoint);
-        if (connect is null || (connect.HasWill && !IsAllowedWill(identity, connect)))
+        var connection = broker.Adapter.GetConnection(e.RemoteEndPoint);
+        var connect = connection?.Connect;
+        if (connection is null || connect is null || (connect.HasWill && !IsAllowedWill(identity, connect)))
         {
             e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
             e.ReasonString = "Will topic not allowed";
@@ -82,6 +89,18 @@ public sealed class BrokerHostedService(
             return Task.CompletedTask;
         }
 
+        // A session belongs to the identity that created it, whatever the clean-session flag: a clean start would
+        // still take the owner's connection over. Refused rather than forced clean (MQTTnet offers no way to force
+        // it from here, and a forced clean start would still disconnect the owner).
+        if (_sessionOwners.IsOwnedByAnother(clientId, identity))
+        {
+            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
+            e.ReasonString = "Client id in use by another identity";
+            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
+            return Task.CompletedTask;
+        }
+
+        connection.Identity = identity;
         e.SessionItems[ClientIdentity.SessionKey] = identity;
         return Task.CompletedTask;
     }
@@ -155,6 +174,30 @@ public sealed class BrokerHostedService(
         return Task.CompletedTask;
     }
 
+    /// <summary>The one connect handler. MQTTnet validates a CONNECT before it takes its connection lock, so two
+    /// identities racing for one client id could both pass <see cref="SessionOwners"/>; the session this client got is
+    /// known only here. A client that landed in a session of another identity is cut off before MQTTnet reads its
+    /// first packet (MQTTnet awaits this handler before it starts the connection's loops).</summary>
+    private Task OnConnectedAsync(ClientConnectedEventArgs e)
+    {
+        var owner = e.SessionItems[ClientIdentity.SessionKey] as ClientIdentity;
+        var connection = broker.Adapter.GetConnection(e.RemoteEndPoint);
+        if (connection is null)
+        {
+            return Task.CompletedTask; // already closed
+        }
+
+        if (owner is null || connection.Identity != owner)
+        {
+            Log.SessionOfAnotherIdentity(logger, e.ClientId, e.RemoteEndPoint?.ToString());
+            connection.Abort();
+            return Task.CompletedTask;
+        }
+
+        _sessionOwners.Connected(e.ClientId, owner);
+        return PublishPresenceAsync(e.SessionItems, PresenceStatus.Online, null);
+    }
+
     /// <summary>The one disconnect handler: forget the ops session first (as when it had its own handler, which ran
     /// before this one), then publish the device's offline presence.</summary>
     private Task OnDisconnectedAsync(ClientDisconnectedEventArgs e)
@@ -192,7 +235,4 @@ public sealed class BrokerHostedService(
 
         return CryptographicOperations.FixedTimeEquals(password ?? [], Encoding.UTF8.GetBytes(_options.OpsPassword));
     }
-
-    private static bool IsSafeClientId(string clientId) =>
-        clientId.Length is > 0 and <= 128 && clientId.IndexOfAny(['+', '#', '/']) < 0;
 }

@@ -25,6 +25,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "A client queue overflowed; {Dropped} messages dropped so far")]
     public static partial void QueueOverflow(ILogger logger, long dropped);
 
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning, Message = "Closed {ClientId} at {Endpoint}: it landed in a session another identity created")]
+    public static partial void SessionOfAnotherIdentity(ILogger logger, string clientId, string? endpoint);
+
     /// <summary>A message of MQTTnet's own log, already formatted; <paramref name="level"/> is mapped by
     /// <see cref="MqttNetLoggerBridge"/>.</summary>
     [LoggerMessage(EventId = 2007, Message = "{Source}: {Text}")]

@@ -15,7 +15,7 @@ namespace Pantri.Iot.Broker.Transport;
 /// (MQTTnet's per-packet trace).</summary>
 internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSize, int maxConnections, IMqttNetLogger packetLogger) : IMqttServerAdapter
 {
-    private readonly ConcurrentDictionary<EndPoint, ConnectPacketInfo?> _connects = new();
+    private readonly ConcurrentDictionary<EndPoint, GuardedConnection> _connects = new();
     private CancellationTokenSource? _stopping;
     private Socket? _listener;
     private IMqttNetLogger _logger = MqttNetNullLogger.Instance;
@@ -28,8 +28,8 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int BoundPort { get; private set; }
 
-    /// <summary>What the CONNECT of a live connection said about its Will.</summary>
-    public ConnectPacketInfo? GetConnectInfo(EndPoint? remote) => remote is not null && _connects.TryGetValue(remote, out var info) ? info : null;
+    /// <summary>A live connection by its remote end point: what its CONNECT said, who it authenticated as.</summary>
+    public GuardedConnection? GetConnection(EndPoint? remote) => remote is not null && _connects.TryGetValue(remote, out var connection) ? connection : null;
 
     /// <inheritdoc/>
     public Task StartAsync(MqttServerOptions options, IMqttNetLogger logger)
@@ -110,7 +110,9 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
         try
         {
             socket.NoDelay = true;
-            var stream = new MqttFrameGuardStream(new NetworkStream(socket, ownsSocket: true), maxPacketSize, info => _connects[remote] = info);
+            var connection = new GuardedConnection(socket);
+            _connects[remote] = connection;
+            var stream = new MqttFrameGuardStream(new NetworkStream(socket, ownsSocket: true), maxPacketSize, info => connection.Connect = info);
             await using (stream.ConfigureAwait(false))
             {
                 var handler = ClientHandler;
