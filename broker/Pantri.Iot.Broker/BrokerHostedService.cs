@@ -51,7 +51,7 @@ public sealed class BrokerHostedService(
             return Task.CompletedTask;
         };
         await server.StartAsync().ConfigureAwait(false);
-        Log.Started(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize);
+        Log.Started(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize, broker.MaxConnections, _options.MaxConnectionsPerAddress, _options.ConnectTimeout);
     }
 
     /// <inheritdoc/>
