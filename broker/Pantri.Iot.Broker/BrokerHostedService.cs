@@ -116,14 +116,33 @@ public sealed class BrokerHostedService(
         }
 
         var message = e.ApplicationMessage;
-        if (e.SessionItems?[ClientIdentity.SessionKey] is not ClientIdentity identity
-            || !TopicAuthorizer.CanPublish(identity, message.Topic, out var kind))
+        var topic = message.Topic ?? string.Empty;
+        DeviceTopicKind kind = default;
+        if (topic.Length > _options.MaxTopicLength)
         {
-            e.ProcessPublish = false;
+            e.Response.ReasonCode = MqttPubAckReasonCode.TopicNameInvalid;
+        }
+        else if (e.SessionItems?[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanPublish(identity, topic, out kind))
+        {
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-            Log.RefusedPublish(logger, e.ClientId, message.Topic);
+        }
+        else
+        {
+            await HandleRequestAsync(e, identity, kind).ConfigureAwait(false);
             return;
         }
+
+        e.ProcessPublish = false;
+        if (broker.Refusals.ShouldLog(RefusalReasons.Publish))
+        {
+            Log.RefusedPublish(logger, e.ClientId, Shorten(topic), e.Response.ReasonCode);
+        }
+    }
+
+    /// <summary>Hands an authorised request to the gateway and holds its PUBACK until the gateway is done.</summary>
+    private async Task HandleRequestAsync(InterceptingPublishEventArgs e, ClientIdentity identity, DeviceTopicKind kind)
+    {
+        var message = e.ApplicationMessage;
 
         // Requests are consumed by the gateway, never routed or retained.
         e.ProcessPublish = false;
@@ -151,16 +170,39 @@ public sealed class BrokerHostedService(
 
     private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
     {
-        var filter = e.TopicFilter.Topic;
-        if (e.SessionItems[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanSubscribe(identity, filter))
+        var filter = e.TopicFilter.Topic ?? string.Empty;
+        string? reason = null;
+        if (filter.Length > _options.MaxTopicLength)
+        {
+            e.Response.ReasonCode = MqttSubscribeReasonCode.TopicFilterInvalid;
+            reason = RefusalReasons.Subscribe;
+        }
+        else if (e.SessionItems[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanSubscribe(identity, filter))
+        {
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            reason = RefusalReasons.Subscribe;
+        }
+        else if (!SessionSubscriptions.Of(e.SessionItems, e.ClientId).TryAdmit(filter, _options.MaxSubscriptionsPerClient))
+        {
+            // 3.1.1 has no quota code: MQTTnet writes any refusal there as 0x80.
+            e.Response.ReasonCode = MqttSubscribeReasonCode.QuotaExceeded;
+            reason = RefusalReasons.SubscriptionQuota;
+        }
+
+        if (reason is not null)
         {
             e.ProcessSubscription = false;
-            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
-            Log.RefusedSubscribe(logger, e.ClientId, filter);
+            if (broker.Refusals.ShouldLog(reason))
+            {
+                Log.RefusedSubscribe(logger, e.ClientId, Shorten(filter), e.Response.ReasonCode);
+            }
         }
 
         return Task.CompletedTask;
     }
+
+    /// <summary>A topic as it goes into a log line: at most 256 characters.</summary>
+    private static string Shorten(string topic) => topic.Length <= 256 ? topic : string.Concat(topic.AsSpan(0, 256), "…");
 
     private Task OnSubscribedAsync(ClientSubscribedTopicEventArgs e)
     {

@@ -13,11 +13,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Refused CONNECT from {ClientId} at {Endpoint}: {ReasonCode}")]
     public static partial void RefusedConnect(ILogger logger, string clientId, string? endpoint, MqttConnectReasonCode reasonCode);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Refused PUBLISH from {ClientId} to {Topic}")]
-    public static partial void RefusedPublish(ILogger logger, string clientId, string topic);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Refused PUBLISH from {ClientId} to {Topic}: {ReasonCode}")]
+    public static partial void RefusedPublish(ILogger logger, string clientId, string topic, MqttPubAckReasonCode reasonCode);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Refused SUBSCRIBE from {ClientId} to {Filter}")]
-    public static partial void RefusedSubscribe(ILogger logger, string clientId, string filter);
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Refused SUBSCRIBE from {ClientId} to {Filter}: {ReasonCode}")]
+    public static partial void RefusedSubscribe(ILogger logger, string clientId, string filter, MqttSubscribeReasonCode reasonCode);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Handling a request from {ClientId} failed")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string clientId);
