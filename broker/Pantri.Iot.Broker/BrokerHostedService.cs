@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Pantri.Iot.Broker.Abstractions;
@@ -33,6 +34,7 @@ public sealed class BrokerHostedService(
     {
         var server = broker.Server;
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         server.InterceptingPublishAsync += InterceptPublishAsync;
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         server.ClientSubscribedTopicAsync += OnSubscribedAsync;
@@ -116,6 +118,41 @@ public sealed class BrokerHostedService(
         }
 
         var message = e.ApplicationMessage;
+        var receipt = message.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce ? message.UserProperties as Qos2Receipt : null;
+        if (receipt?.ResendOf is { } original)
+        {
+            // A QoS 2 resend of a message already handled: answer as then, apply nothing.
+            e.ProcessPublish = false;
+            e.Response.ReasonCode = original;
+            return;
+        }
+
+        if (receipt is null)
+        {
+            await AuthorizeAndHandleAsync(e).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await AuthorizeAndHandleAsync(e).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (e.Response.ReasonCode == MqttPubAckReasonCode.UnspecifiedError || e.CancellationToken.IsCancellationRequested)
+            {
+                receipt.Abandon();
+            }
+            else
+            {
+                receipt.Complete(e.Response.ReasonCode);
+            }
+        }
+    }
+
+    private async Task AuthorizeAndHandleAsync(InterceptingPublishEventArgs e)
+    {
+        var message = e.ApplicationMessage;
         var topic = message.Topic ?? string.Empty;
         DeviceTopicKind kind = default;
         if (topic.Length > _options.MaxTopicLength)
@@ -165,6 +202,21 @@ public sealed class BrokerHostedService(
             // The handler acks its own failures; reaching here means even that failed. Do not PUBACK success.
             e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
             Log.HandlerFailed(logger, ex, e.ClientId);
+        }
+    }
+
+    /// <summary>Sees every packet a client sends before MQTTnet handles it; only QoS 2 PUBLISH and PUBREL matter here,
+    /// for <see cref="Qos2Receipts"/>.</summary>
+    private static async Task InterceptInboundPacketAsync(InterceptingPacketEventArgs e)
+    {
+        switch (e.Packet)
+        {
+            case MqttPublishPacket { QualityOfServiceLevel: MqttQualityOfServiceLevel.ExactlyOnce } publish when e.SessionItems is not null:
+                publish.UserProperties = await Qos2Receipts.Of(e.SessionItems).ArriveAsync(publish.PacketIdentifier, publish.UserProperties, e.CancellationToken).ConfigureAwait(false);
+                break;
+            case MqttPubRelPacket release when e.SessionItems is not null:
+                Qos2Receipts.Of(e.SessionItems).Release(release.PacketIdentifier);
+                break;
         }
     }
 

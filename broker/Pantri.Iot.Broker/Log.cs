@@ -31,7 +31,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Suppressed {Count} refusals of reason {Reason} in the last {Window}")]
     public static partial void RefusalsSuppressed(ILogger logger, long count, string reason, TimeSpan window);
 
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "MQTT connection cap lowered from {Configured} to {Effective}: the open-file limit is {OpenFileLimit} and {Reserve} are kept for files and HTTP")]
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "MQTT connection cap lowered from {Configured} to {Effective}: the open-file limit is {OpenFileLimit} and {Reserve} are kept for files and HTTP")]
     public static partial void ConnectionCapClamped(ILogger logger, int configured, int effective, long openFileLimit, long reserve);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Information, Message = "Closed a connection from {Endpoint} before login: {Reason}")]
