@@ -1,8 +1,10 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MQTTnet.Formatter;
 using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
@@ -27,6 +29,8 @@ public sealed class BrokerHostedService(
 {
     private readonly BrokerOptions _options = options.Value;
     private readonly SessionOwners _sessionOwners = new();
+    private readonly LoginThrottle _throttle = new(
+        time, options.Value.MaxLoginFailuresPerClientId, options.Value.MaxLoginFailuresPerAddress, options.Value.LoginBackoff, options.Value.ParsedProxyAddresses());
     private long _droppedMessages;
 
     /// <inheritdoc/>
@@ -63,6 +67,13 @@ public sealed class BrokerHostedService(
     {
         var clientId = e.ClientId ?? string.Empty;
         var userName = e.UserName ?? string.Empty;
+        var address = SourceAddress(e.RemoteEndPoint);
+        if (_throttle.IsThrottled(clientId, address))
+        {
+            // Refused without looking at the key. 3.1.1 has no "rate exceeded": MQTTnet would send 0x01 for it.
+            return Refuse(e, e.ProtocolVersion == MqttProtocolVersion.V500 ? MqttConnectReasonCode.ConnectionRateExceeded : MqttConnectReasonCode.ServerUnavailable);
+        }
+
         ClientIdentity? identity = null;
         if (IsOpsLogin(userName, e.RawPassword) && ClientIds.IsOps(clientId))
         {
@@ -76,19 +87,16 @@ public sealed class BrokerHostedService(
         if (identity is null)
         {
             // Unknown id, wrong key, or ClientId ≠ Username: the same answer, so ids cannot be probed.
-            e.ReasonCode = DeviceIds.IsValid(clientId) && clientId == userName ? MqttConnectReasonCode.BadUserNameOrPassword : MqttConnectReasonCode.NotAuthorized;
-            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
-            return Task.CompletedTask;
+            _throttle.Failed(clientId, address);
+            return Refuse(e, DeviceIds.IsValid(clientId) && clientId == userName ? MqttConnectReasonCode.BadUserNameOrPassword : MqttConnectReasonCode.NotAuthorized);
         }
 
+        _throttle.Succeeded(clientId, address);
         var connection = broker.Adapter.GetConnection(e.RemoteEndPoint);
         var connect = connection?.Connect;
         if (connection is null || connect is null || (connect.HasWill && !IsAllowedWill(identity, connect)))
         {
-            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
-            e.ReasonString = "Will topic not allowed";
-            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
-            return Task.CompletedTask;
+            return Refuse(e, MqttConnectReasonCode.NotAuthorized, "Will topic not allowed");
         }
 
         // A session belongs to the identity that created it, whatever the clean-session flag: a clean start would
@@ -96,16 +104,37 @@ public sealed class BrokerHostedService(
         // it from here, and a forced clean start would still disconnect the owner).
         if (_sessionOwners.IsOwnedByAnother(clientId, identity))
         {
-            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
-            e.ReasonString = "Client id in use by another identity";
-            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
-            return Task.CompletedTask;
+            return Refuse(e, MqttConnectReasonCode.NotAuthorized, "Client id in use by another identity");
         }
 
         connection.Identity = identity;
         e.SessionItems[ClientIdentity.SessionKey] = identity;
         return Task.CompletedTask;
     }
+
+    private Task Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode reasonCode, string? reasonString = null)
+    {
+        e.ReasonCode = reasonCode;
+        e.ReasonString = reasonString;
+        if (broker.Refusals.ShouldLog(ConnectRefusalReason(reasonCode)))
+        {
+            Log.RefusedConnect(logger, Shorten(e.ClientId ?? string.Empty), e.RemoteEndPoint?.ToString(), reasonCode, reasonString is null ? string.Empty : $" ({reasonString})");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The <see cref="RefusalLog"/> reason of a refused CONNECT (one per reason code, a fixed set).</summary>
+    private static string ConnectRefusalReason(MqttConnectReasonCode reasonCode) => reasonCode switch
+    {
+        MqttConnectReasonCode.BadUserNameOrPassword => RefusalReasons.ConnectPrefix + "bad-credentials",
+        MqttConnectReasonCode.ConnectionRateExceeded or MqttConnectReasonCode.ServerUnavailable => RefusalReasons.ConnectPrefix + "throttled",
+        _ => RefusalReasons.ConnectPrefix + "not-authorized",
+    };
+
+    private static IPAddress? SourceAddress(EndPoint? remote) => (remote as IPEndPoint)?.Address is { } address
+        ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
+        : null;
 
     private static bool IsAllowedWill(ClientIdentity identity, Transport.ConnectPacketInfo connect) =>
         !connect.WillRetain && TopicAuthorizer.CanPublish(identity, connect.WillTopic ?? string.Empty, out _);

@@ -10,8 +10,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "MQTT broker listening on {BindAddress}:{Port} (max packet {MaxPacketSize} bytes, at most {MaxConnections} connections, {MaxConnectionsPerAddress} per address, CONNECT within {ConnectTimeout})")]
     public static partial void Started(ILogger logger, string bindAddress, int port, int maxPacketSize, int maxConnections, int maxConnectionsPerAddress, TimeSpan connectTimeout);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Refused CONNECT from {ClientId} at {Endpoint}: {ReasonCode}")]
-    public static partial void RefusedConnect(ILogger logger, string clientId, string? endpoint, MqttConnectReasonCode reasonCode);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Refused CONNECT from {ClientId} at {Endpoint}: {ReasonCode}{Detail}")]
+    public static partial void RefusedConnect(ILogger logger, string clientId, string? endpoint, MqttConnectReasonCode reasonCode, string detail);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Refused PUBLISH from {ClientId} to {Topic}: {ReasonCode}")]
     public static partial void RefusedPublish(ILogger logger, string clientId, string topic, MqttPubAckReasonCode reasonCode);
