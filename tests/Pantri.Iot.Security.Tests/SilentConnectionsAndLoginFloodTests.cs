@@ -83,7 +83,7 @@ public sealed class SilentConnectionsAndLoginFloodTests
                 Assert.That(press.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
                 Assert.That(refused.Sum(), Is.EqualTo(FloodAttempts), "no guess got in");
                 Assert.That(stillOpen, Is.EqualTo(SilentConnections), "the silent connections were held during the attack");
-                Assert.That(closed, Is.All.True, "the CONNECT timeout closed every silent connection");
+                Assert.That(closed.Count(c => c), Is.EqualTo(SilentConnections), "the CONNECT timeout closes every silent connection");
                 Assert.That(Math.Max(afterFlood, during) - before, Is.LessThan(150 * 1024), "memory under attack grew by more than 150 MiB");
             });
         }
