@@ -52,8 +52,13 @@ public sealed class BrokerHostedService(
         };
         server.QueuedApplicationMessageOverwrittenAsync += _ =>
         {
+            // One line per drop would flood the log exactly when a client falls behind; the count is cumulative, so
+            // the rate-limited lines lose nothing.
             var dropped = Interlocked.Increment(ref _droppedMessages);
-            Log.QueueOverflow(logger, dropped);
+            if (broker.Refusals.ShouldLog(RefusalReasons.QueueOverflow))
+            {
+                Log.QueueOverflow(logger, dropped);
+            }
             return Task.CompletedTask;
         };
         await server.StartAsync().ConfigureAwait(false);

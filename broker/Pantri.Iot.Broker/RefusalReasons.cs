@@ -27,6 +27,9 @@ internal static class RefusalReasons
     /// <summary>A SUBSCRIBE refused: not authorised.</summary>
     public const string Subscribe = "subscribe";
 
+    /// <summary>A queued message dropped because a client's queue was full (not a refusal, but as floody).</summary>
+    public const string QueueOverflow = "queue-overflow";
+
     /// <summary>A SUBSCRIBE refused: the per-client subscription quota is used up.</summary>
     public const string SubscriptionQuota = "subscription-quota";
 }
