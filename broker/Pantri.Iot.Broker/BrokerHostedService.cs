@@ -1,8 +1,11 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Pantri.Iot.Broker.Abstractions;
@@ -25,6 +28,9 @@ public sealed class BrokerHostedService(
     ILogger<BrokerHostedService> logger) : IHostedService
 {
     private readonly BrokerOptions _options = options.Value;
+    private readonly SessionOwners _sessionOwners = new();
+    private readonly LoginThrottle _throttle = new(
+        time, options.Value.MaxLoginFailuresPerClientId, options.Value.MaxLoginFailuresPerAddress, options.Value.LoginBackoff, options.Value.ParsedProxyAddresses());
     private long _droppedMessages;
 
     /// <inheritdoc/>
@@ -32,20 +38,31 @@ public sealed class BrokerHostedService(
     {
         var server = broker.Server;
         server.ValidatingConnectionAsync += ValidateConnectionAsync;
+        server.InterceptingInboundPacketAsync += InterceptInboundPacketAsync;
         server.InterceptingPublishAsync += InterceptPublishAsync;
         server.InterceptingSubscriptionAsync += InterceptSubscriptionAsync;
         server.ClientSubscribedTopicAsync += OnSubscribedAsync;
         server.ClientUnsubscribedTopicAsync += OnUnsubscribedAsync;
-        server.ClientConnectedAsync += e => PublishPresenceAsync(e.SessionItems, PresenceStatus.Online, null);
+        server.ClientConnectedAsync += OnConnectedAsync;
         server.ClientDisconnectedAsync += OnDisconnectedAsync;
+        server.SessionDeletedAsync += e =>
+        {
+            _sessionOwners.Deleted(e.Id, e.SessionItems[ClientIdentity.SessionKey] as ClientIdentity);
+            return Task.CompletedTask;
+        };
         server.QueuedApplicationMessageOverwrittenAsync += _ =>
         {
+            // One line per drop would flood the log exactly when a client falls behind; the count is cumulative, so
+            // the rate-limited lines lose nothing.
             var dropped = Interlocked.Increment(ref _droppedMessages);
-            Log.QueueOverflow(logger, dropped);
+            if (broker.Refusals.ShouldLog(RefusalReasons.QueueOverflow))
+            {
+                Log.QueueOverflow(logger, dropped);
+            }
             return Task.CompletedTask;
         };
         await server.StartAsync().ConfigureAwait(false);
-        Log.Started(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize);
+        Log.Started(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize, broker.MaxConnections, _options.MaxConnectionsPerAddress, _options.ConnectTimeout);
     }
 
     /// <inheritdoc/>
@@ -55,8 +72,15 @@ public sealed class BrokerHostedService(
     {
         var clientId = e.ClientId ?? string.Empty;
         var userName = e.UserName ?? string.Empty;
+        var address = SourceAddress(e.RemoteEndPoint);
+        if (_throttle.IsThrottled(clientId, address))
+        {
+            // Refused without looking at the key. 3.1.1 has no "rate exceeded": MQTTnet would send 0x01 for it.
+            return Refuse(e, e.ProtocolVersion == MqttProtocolVersion.V500 ? MqttConnectReasonCode.ConnectionRateExceeded : MqttConnectReasonCode.ServerUnavailable);
+        }
+
         ClientIdentity? identity = null;
-        if (IsOpsLogin(userName, e.RawPassword) && IsSafeClientId(clientId))
+        if (IsOpsLogin(userName, e.RawPassword) && ClientIds.IsOps(clientId))
         {
             identity = new ClientIdentity(userName, IsOps: true);
         }
@@ -68,23 +92,54 @@ public sealed class BrokerHostedService(
         if (identity is null)
         {
             // Unknown id, wrong key, or ClientId ≠ Username: the same answer, so ids cannot be probed.
-            e.ReasonCode = DeviceIds.IsValid(clientId) && clientId == userName ? MqttConnectReasonCode.BadUserNameOrPassword : MqttConnectReasonCode.NotAuthorized;
-            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
-            return Task.CompletedTask;
+            _throttle.Failed(clientId, address);
+            return Refuse(e, DeviceIds.IsValid(clientId) && clientId == userName ? MqttConnectReasonCode.BadUserNameOrPassword : MqttConnectReasonCode.NotAuthorized);
         }
 
-        var connect = broker.Adapter.GetConnectInfo(e.RemoteEndPoint);
-        if (connect is null || (connect.HasWill && !IsAllowedWill(identity, connect)))
+        _throttle.Succeeded(clientId, address);
+        var connection = broker.Adapter.GetConnection(e.RemoteEndPoint);
+        var connect = connection?.Connect;
+        if (connection is null || connect is null || (connect.HasWill && !IsAllowedWill(identity, connect)))
         {
-            e.ReasonCode = MqttConnectReasonCode.NotAuthorized;
-            e.ReasonString = "Will topic not allowed";
-            Log.RefusedConnect(logger, clientId, e.RemoteEndPoint?.ToString(), e.ReasonCode);
-            return Task.CompletedTask;
+            return Refuse(e, MqttConnectReasonCode.NotAuthorized, "Will topic not allowed");
         }
 
+        // A session belongs to the identity that created it, whatever the clean-session flag: a clean start would
+        // still take the owner's connection over. Refused rather than forced clean (MQTTnet offers no way to force
+        // it from here, and a forced clean start would still disconnect the owner).
+        if (_sessionOwners.IsOwnedByAnother(clientId, identity))
+        {
+            return Refuse(e, MqttConnectReasonCode.NotAuthorized, "Client id in use by another identity");
+        }
+
+        connection.Identity = identity;
         e.SessionItems[ClientIdentity.SessionKey] = identity;
         return Task.CompletedTask;
     }
+
+    private Task Refuse(ValidatingConnectionEventArgs e, MqttConnectReasonCode reasonCode, string? reasonString = null)
+    {
+        e.ReasonCode = reasonCode;
+        e.ReasonString = reasonString;
+        if (broker.Refusals.ShouldLog(ConnectRefusalReason(reasonCode)))
+        {
+            Log.RefusedConnect(logger, Shorten(e.ClientId ?? string.Empty), e.RemoteEndPoint?.ToString(), reasonCode, reasonString is null ? string.Empty : $" ({reasonString})");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The <see cref="RefusalLog"/> reason of a refused CONNECT (one per reason code, a fixed set).</summary>
+    private static string ConnectRefusalReason(MqttConnectReasonCode reasonCode) => reasonCode switch
+    {
+        MqttConnectReasonCode.BadUserNameOrPassword => RefusalReasons.ConnectPrefix + "bad-credentials",
+        MqttConnectReasonCode.ConnectionRateExceeded or MqttConnectReasonCode.ServerUnavailable => RefusalReasons.ConnectPrefix + "throttled",
+        _ => RefusalReasons.ConnectPrefix + "not-authorized",
+    };
+
+    private static IPAddress? SourceAddress(EndPoint? remote) => (remote as IPEndPoint)?.Address is { } address
+        ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
+        : null;
 
     private static bool IsAllowedWill(ClientIdentity identity, Transport.ConnectPacketInfo connect) =>
         !connect.WillRetain && TopicAuthorizer.CanPublish(identity, connect.WillTopic ?? string.Empty, out _);
@@ -97,14 +152,68 @@ public sealed class BrokerHostedService(
         }
 
         var message = e.ApplicationMessage;
-        if (e.SessionItems?[ClientIdentity.SessionKey] is not ClientIdentity identity
-            || !TopicAuthorizer.CanPublish(identity, message.Topic, out var kind))
+        var receipt = message.QualityOfServiceLevel == MqttQualityOfServiceLevel.ExactlyOnce ? message.UserProperties as Qos2Receipt : null;
+        if (receipt?.ResendOf is { } original)
         {
+            // A QoS 2 resend of a message already handled: answer as then, apply nothing.
             e.ProcessPublish = false;
-            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
-            Log.RefusedPublish(logger, e.ClientId, message.Topic);
+            e.Response.ReasonCode = original;
             return;
         }
+
+        if (receipt is null)
+        {
+            await AuthorizeAndHandleAsync(e).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await AuthorizeAndHandleAsync(e).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (e.Response.ReasonCode == MqttPubAckReasonCode.UnspecifiedError || e.CancellationToken.IsCancellationRequested)
+            {
+                receipt.Abandon();
+            }
+            else
+            {
+                receipt.Complete(e.Response.ReasonCode);
+            }
+        }
+    }
+
+    private async Task AuthorizeAndHandleAsync(InterceptingPublishEventArgs e)
+    {
+        var message = e.ApplicationMessage;
+        var topic = message.Topic ?? string.Empty;
+        DeviceTopicKind kind = default;
+        if (topic.Length > _options.MaxTopicLength)
+        {
+            e.Response.ReasonCode = MqttPubAckReasonCode.TopicNameInvalid;
+        }
+        else if (e.SessionItems?[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanPublish(identity, topic, out kind))
+        {
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+        }
+        else
+        {
+            await HandleRequestAsync(e, identity, kind).ConfigureAwait(false);
+            return;
+        }
+
+        e.ProcessPublish = false;
+        if (broker.Refusals.ShouldLog(RefusalReasons.Publish))
+        {
+            Log.RefusedPublish(logger, e.ClientId, Shorten(topic), e.Response.ReasonCode);
+        }
+    }
+
+    /// <summary>Hands an authorised request to the gateway and holds its PUBACK until the gateway is done.</summary>
+    private async Task HandleRequestAsync(InterceptingPublishEventArgs e, ClientIdentity identity, DeviceTopicKind kind)
+    {
+        var message = e.ApplicationMessage;
 
         // Requests are consumed by the gateway, never routed or retained.
         e.ProcessPublish = false;
@@ -130,18 +239,56 @@ public sealed class BrokerHostedService(
         }
     }
 
+    /// <summary>Sees every packet a client sends before MQTTnet handles it; only QoS 2 PUBLISH and PUBREL matter here,
+    /// for <see cref="Qos2Receipts"/>.</summary>
+    private static async Task InterceptInboundPacketAsync(InterceptingPacketEventArgs e)
+    {
+        switch (e.Packet)
+        {
+            case MqttPublishPacket { QualityOfServiceLevel: MqttQualityOfServiceLevel.ExactlyOnce } publish when e.SessionItems is not null:
+                publish.UserProperties = await Qos2Receipts.Of(e.SessionItems).ArriveAsync(publish.PacketIdentifier, publish.UserProperties, e.CancellationToken).ConfigureAwait(false);
+                break;
+            case MqttPubRelPacket release when e.SessionItems is not null:
+                Qos2Receipts.Of(e.SessionItems).Release(release.PacketIdentifier);
+                break;
+        }
+    }
+
     private Task InterceptSubscriptionAsync(InterceptingSubscriptionEventArgs e)
     {
-        var filter = e.TopicFilter.Topic;
-        if (e.SessionItems[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanSubscribe(identity, filter))
+        var filter = e.TopicFilter.Topic ?? string.Empty;
+        string? reason = null;
+        if (filter.Length > _options.MaxTopicLength)
+        {
+            e.Response.ReasonCode = MqttSubscribeReasonCode.TopicFilterInvalid;
+            reason = RefusalReasons.Subscribe;
+        }
+        else if (e.SessionItems[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanSubscribe(identity, filter))
+        {
+            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
+            reason = RefusalReasons.Subscribe;
+        }
+        else if (!SessionSubscriptions.Of(e.SessionItems, e.ClientId).TryAdmit(filter, _options.MaxSubscriptionsPerClient))
+        {
+            // 3.1.1 has no quota code: MQTTnet writes any refusal there as 0x80.
+            e.Response.ReasonCode = MqttSubscribeReasonCode.QuotaExceeded;
+            reason = RefusalReasons.SubscriptionQuota;
+        }
+
+        if (reason is not null)
         {
             e.ProcessSubscription = false;
-            e.Response.ReasonCode = MqttSubscribeReasonCode.NotAuthorized;
-            Log.RefusedSubscribe(logger, e.ClientId, filter);
+            if (broker.Refusals.ShouldLog(reason))
+            {
+                Log.RefusedSubscribe(logger, e.ClientId, Shorten(filter), e.Response.ReasonCode);
+            }
         }
 
         return Task.CompletedTask;
     }
+
+    /// <summary>A topic as it goes into a log line: at most 256 characters.</summary>
+    private static string Shorten(string topic) => topic.Length <= 256 ? topic : string.Concat(topic.AsSpan(0, 256), "…");
 
     private Task OnSubscribedAsync(ClientSubscribedTopicEventArgs e)
     {
@@ -153,6 +300,30 @@ public sealed class BrokerHostedService(
     {
         EmbeddedMqttServer.ForgetSubscription(e);
         return Task.CompletedTask;
+    }
+
+    /// <summary>The one connect handler. MQTTnet validates a CONNECT before it takes its connection lock, so two
+    /// identities racing for one client id could both pass <see cref="SessionOwners"/>; the session this client got is
+    /// known only here. A client that landed in a session of another identity is cut off before MQTTnet reads its
+    /// first packet (MQTTnet awaits this handler before it starts the connection's loops).</summary>
+    private Task OnConnectedAsync(ClientConnectedEventArgs e)
+    {
+        var owner = e.SessionItems[ClientIdentity.SessionKey] as ClientIdentity;
+        var connection = broker.Adapter.GetConnection(e.RemoteEndPoint);
+        if (connection is null)
+        {
+            return Task.CompletedTask; // already closed
+        }
+
+        if (owner is null || connection.Identity != owner)
+        {
+            Log.SessionOfAnotherIdentity(logger, e.ClientId, e.RemoteEndPoint?.ToString());
+            connection.Abort();
+            return Task.CompletedTask;
+        }
+
+        _sessionOwners.Connected(e.ClientId, owner);
+        return PublishPresenceAsync(e.SessionItems, PresenceStatus.Online, null);
     }
 
     /// <summary>The one disconnect handler: forget the ops session first (as when it had its own handler, which ran
@@ -192,7 +363,4 @@ public sealed class BrokerHostedService(
 
         return CryptographicOperations.FixedTimeEquals(password ?? [], Encoding.UTF8.GetBytes(_options.OpsPassword));
     }
-
-    private static bool IsSafeClientId(string clientId) =>
-        clientId.Length is > 0 and <= 128 && clientId.IndexOfAny(['+', '#', '/']) < 0;
 }

@@ -37,14 +37,31 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     private Dictionary<string, MqttApplicationMessage>? _retainedBeforeStart = new(StringComparer.Ordinal);
 
     /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
-    /// category <c>MQTTnet</c>.</summary>
-    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory)
+    /// category <c>MQTTnet</c>. The connection cap is lowered here to fit the open-file limit (see
+    /// <see cref="BrokerOptions.MaxConnections"/>).</summary>
+    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         var o = options.Value;
+        var logger = loggerFactory.CreateLogger<EmbeddedMqttServer>();
+        var openFiles = OpenFileLimit.ReadSoftLimit();
+        MaxConnections = OpenFileLimit.Clamp(o.MaxConnections, openFiles);
+        if (MaxConnections < o.MaxConnections)
+        {
+            Log.ConnectionCapClamped(logger, o.MaxConnections, MaxConnections, openFiles!.Value, OpenFileLimit.Reserve(openFiles.Value));
+        }
+
+        Refusals = new RefusalLog(logger, time, o.RefusalLogLinesPerMinute, TimeSpan.FromMinutes(1));
         var mqttLogger = new MqttNetLoggerBridge(loggerFactory.CreateLogger(MqttNetLoggerBridge.CategoryName));
-        Adapter = new GuardedTcpServerAdapter(new IPEndPoint(IPAddress.Parse(o.BindAddress), o.Port), o.MaxPacketSize, o.MaxConnections, mqttLogger.PacketTrace);
+        var limits = new TransportLimits(
+            new IPEndPoint(IPAddress.Parse(o.BindAddress), o.Port),
+            o.MaxPacketSize,
+            MaxConnections,
+            o.MaxConnectionsPerAddress,
+            o.ConnectTimeout,
+            o.ParsedProxyAddresses());
+        Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger);
         var serverOptions = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
             .WithMaxPendingMessagesPerClient(o.MaxPendingMessagesPerClient)
@@ -53,6 +70,13 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
         _server = new MqttServerFactory(mqttLogger).CreateMqttServer(serverOptions, [Adapter]);
         _server.LoadingRetainedMessageAsync += LoadRetainedBeforeStartAsync;
     }
+
+    /// <summary>The connection cap in force: <see cref="BrokerOptions.MaxConnections"/>, lowered to fit the
+    /// open-file limit.</summary>
+    public int MaxConnections { get; }
+
+    /// <summary>Where the broker's refusals are counted and their log lines rate-limited.</summary>
+    internal RefusalLog Refusals { get; }
 
     /// <summary>The MQTTnet server, for <see cref="BrokerHostedService"/> to start and wire.</summary>
     internal MqttServer Server => _server;
@@ -268,5 +292,6 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     {
         _server.Dispose();
         Adapter.Dispose();
+        Refusals.Dispose();
     }
 }

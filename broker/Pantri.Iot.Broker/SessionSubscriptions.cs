@@ -15,9 +15,22 @@ internal sealed class SessionSubscriptions(string clientId)
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (MqttQualityOfServiceLevel Granted, bool RetainAsPublished)> _filters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _admitted = new(StringComparer.Ordinal);
 
     /// <summary>The session's client id.</summary>
     public string ClientId { get; } = clientId;
+
+    /// <summary>Admits <paramref name="filter"/> into the session's quota at SUBSCRIBE interception, before MQTTnet
+    /// creates it: true when the session already holds it (a repeated SUBSCRIBE replaces, it does not add) or holds
+    /// fewer than <paramref name="maxFilters"/>. Counted here rather than from <see cref="Add"/>, because MQTTnet
+    /// intercepts every filter of a SUBSCRIBE packet before it reports any of them subscribed.</summary>
+    public bool TryAdmit(string filter, int maxFilters)
+    {
+        lock (_lock)
+        {
+            return _admitted.Contains(filter) || (_admitted.Count < maxFilters && _admitted.Add(filter));
+        }
+    }
 
     /// <summary>Records a granted subscription (a repeated SUBSCRIBE replaces it, as MQTT requires).</summary>
     public void Add(string filter, MqttQualityOfServiceLevel granted, bool retainAsPublished)
@@ -25,15 +38,17 @@ internal sealed class SessionSubscriptions(string clientId)
         lock (_lock)
         {
             _filters[filter] = (granted, retainAsPublished);
+            _admitted.Add(filter);
         }
     }
 
-    /// <summary>Forgets a filter.</summary>
+    /// <summary>Forgets a filter (and frees its place in the quota).</summary>
     public void Remove(string filter)
     {
         lock (_lock)
         {
             _filters.Remove(filter);
+            _admitted.Remove(filter);
         }
     }
 

@@ -112,7 +112,7 @@ public sealed class TopicIsolationTests
     public async Task The_ops_credential_reads_ops_topics_and_publishes_nothing()
     {
         using var ops = new MqttClientFactory().CreateMqttClient();
-        await ops.ConnectAsync(TestDevice.Options(_gateway.MqttPort, "dashboard-1", TestGateway.OpsUser, TestGateway.OpsPassword));
+        await ops.ConnectAsync(TestDevice.Options(_gateway.MqttPort, "ops-dashboard-1", TestGateway.OpsUser, TestGateway.OpsPassword));
         var subscribe = await ops.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.OpsAll, MqttQualityOfServiceLevel.AtLeastOnce).Build());
         var device = await ops.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("pantri/v1/devices/#").Build());
         var publish = await ops.PublishAsync(new MqttApplicationMessageBuilder().WithTopic("pantri/v1/devices/demo-button/trigger").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());

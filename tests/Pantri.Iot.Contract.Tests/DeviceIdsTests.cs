@@ -31,4 +31,23 @@ public sealed class DeviceIdsTests
 
     [Test]
     public void Null_is_invalid() => Assert.That(DeviceIds.IsValid(null), Is.False);
+
+    [TestCase("ops-dashboard", TestName = "An id in the ops namespace is invalid")]
+    [TestCase("ops-1", TestName = "A short id in the ops namespace is invalid")]
+    [TestCase("prov-7kq2m9xd", TestName = "An id in the provisioning namespace is invalid")]
+    public void An_id_in_a_reserved_namespace_is_invalid(string deviceId)
+    {
+        Assert.That(DeviceIds.IsReserved(deviceId), Is.True);
+        Assert.That(DeviceIds.IsValid(deviceId), Is.False);
+    }
+
+    [TestCase("ops", TestName = "ops alone is a device id")]
+    [TestCase("opsroom-jar", TestName = "An id that only starts with ops is a device id")]
+    [TestCase("provider-1", TestName = "An id that only starts with prov is a device id")]
+    [TestCase("kitchen-ops-1", TestName = "ops- inside an id is a device id")]
+    public void An_id_that_merely_resembles_a_reserved_prefix_is_valid(string deviceId)
+    {
+        Assert.That(DeviceIds.IsReserved(deviceId), Is.False);
+        Assert.That(DeviceIds.IsValid(deviceId), Is.True);
+    }
 }

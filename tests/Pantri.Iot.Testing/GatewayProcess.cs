@@ -24,6 +24,16 @@ public sealed class GatewayProcess : IDisposable
 
     public int MqttPort { get; }
 
+    /// <summary>The gateway's OS process id (for <c>/proc/{id}/status</c>).</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>The process's resident set size now, in KiB (VmRSS of <c>/proc/{id}/status</c>).</summary>
+    public long ResidentKiB()
+    {
+        var line = File.ReadLines($"/proc/{ProcessId}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public Uri HttpBase { get; }
 
     public static async Task<GatewayProcess> StartAsync(string dataDirectory, params string[] extraArgs)

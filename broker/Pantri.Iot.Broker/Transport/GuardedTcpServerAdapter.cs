@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using MQTTnet.Adapter;
 using MQTTnet.Diagnostics.Logger;
 using MQTTnet.Formatter;
@@ -9,16 +10,23 @@ using MQTTnet.Server;
 
 namespace Pantri.Iot.Broker.Transport;
 
-/// <summary>The broker's TCP listener. It replaces MQTTnet's default one so every connection passes the frame
-/// guard (maximum packet size, Will inspection) and the connection limit before MQTTnet sees a byte. Its own
-/// messages go to the server's logger; each connection's channel adapter logs to <paramref name="packetLogger"/>
-/// (MQTTnet's per-packet trace).</summary>
-internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacketSize, int maxConnections, IMqttNetLogger packetLogger) : IMqttServerAdapter
+/// <summary>The broker's TCP listener. It replaces MQTTnet's default one so that every connection is bounded before
+/// MQTTnet sees a byte: the connection caps (in total and per source address) at accept, the CONNECT timeout, and the
+/// frame guard (maximum packet size, CONNECT first, Will inspection). Its own refusals are logged through
+/// <paramref name="refusals"/>; each connection's channel adapter logs to <paramref name="packetLogger"/> (MQTTnet's
+/// per-packet trace).</summary>
+internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLogger packetLogger, TimeProvider time, RefusalLog refusals, ILogger logger) : IMqttServerAdapter
 {
-    private readonly ConcurrentDictionary<EndPoint, ConnectPacketInfo?> _connects = new();
+    /// <summary>First pause after a failed accept; it doubles on each further failure up to <see cref="MaxAcceptBackoff"/>.</summary>
+    internal static readonly TimeSpan MinAcceptBackoff = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Longest pause between accepts while they fail (e.g. out of file descriptors).</summary>
+    internal static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<EndPoint, GuardedConnection> _connects = new();
+    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private CancellationTokenSource? _stopping;
     private Socket? _listener;
-    private IMqttNetLogger _logger = MqttNetNullLogger.Instance;
     private MqttServerOptions? _options;
     private int _connections;
 
@@ -28,21 +36,35 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int BoundPort { get; private set; }
 
-    /// <summary>What the CONNECT of a live connection said about its Will.</summary>
-    public ConnectPacketInfo? GetConnectInfo(EndPoint? remote) => remote is not null && _connects.TryGetValue(remote, out var info) ? info : null;
+    /// <summary>A live connection by its remote end point: what its CONNECT said, who it authenticated as.</summary>
+    public GuardedConnection? GetConnection(EndPoint? remote) => remote is not null && _connects.TryGetValue(remote, out var connection) ? connection : null;
 
     /// <inheritdoc/>
     public Task StartAsync(MqttServerOptions options, IMqttNetLogger logger)
     {
         _options = options;
-        _logger = logger;
         _stopping = new CancellationTokenSource();
-        _listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(endpoint);
+
+        // No ReuseAddress: on Linux .NET sets SO_REUSEPORT with it, and a second gateway could then bind this port
+        // silently and take half the connections. Binding an address in use must fail, and say so.
+        _listener = new Socket(limits.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            _listener.Bind(limits.Endpoint);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            _listener.Dispose();
+            _listener = null;
+            throw new InvalidOperationException(
+                $"MQTT port {limits.Endpoint.Port} on {limits.Endpoint.Address} is already in use (another gateway or broker listens there). "
+                + "Stop it or set Pantri:Mqtt:Port to a free port.", ex);
+        }
+
         _listener.Listen(1024);
         BoundPort = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        _ = Task.Run(() => AcceptLoopAsync(_listener, _stopping.Token));
+        var listener = _listener;
+        _ = Task.Run(() => AcceptLoopAsync(listener.AcceptAsync, _stopping.Token));
         return Task.CompletedTask;
     }
 
@@ -73,14 +95,22 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
         _listener = null;
     }
 
-    private async Task AcceptLoopAsync(Socket listener, CancellationToken cancellationToken)
+    /// <summary>Accepts until cancelled. When accepting fails (out of file descriptors: <c>EMFILE</c>/<c>ENFILE</c>,
+    /// or any other socket error) it pauses, doubling the pause up to <see cref="MaxAcceptBackoff"/>, instead of
+    /// spinning on the pending connection; the first failure of a run is logged (rate-limited), and so is the end of
+    /// the run.</summary>
+    internal async Task AcceptLoopAsync(Func<CancellationToken, ValueTask<Socket>> accept, CancellationToken cancellationToken)
     {
+        var backoff = TimeSpan.Zero;
+        var failures = 0L;
+        var failingSince = 0L;
+        var logged = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket client;
             try
             {
-                client = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
+                client = await accept(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
             {
@@ -88,31 +118,117 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
             }
             catch (SocketException ex)
             {
-                _logger.Publish(MqttNetLogLevel.Warning, nameof(GuardedTcpServerAdapter), "Accept failed", null, ex);
+                if (failures++ == 0)
+                {
+                    failingSince = time.GetTimestamp();
+                    logged = refusals.ShouldLog(RefusalReasons.AcceptFailed);
+                    if (logged)
+                    {
+                        Log.AcceptFailing(logger, ex.SocketErrorCode, MaxAcceptBackoff);
+                    }
+                }
+
+                backoff = backoff == TimeSpan.Zero ? MinAcceptBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxAcceptBackoff.Ticks));
+                try
+                {
+                    await Task.Delay(backoff, time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
                 continue;
             }
 
-            if (Interlocked.Increment(ref _connections) > maxConnections)
+            if (failures > 0)
             {
-                Interlocked.Decrement(ref _connections);
+                if (logged)
+                {
+                    Log.AcceptRecovered(logger, failures, time.GetElapsedTime(failingSince));
+                }
+
+                failures = 0;
+                backoff = TimeSpan.Zero;
+            }
+
+            if (!TryAdmit(client, out var address))
+            {
                 client.Dispose();
                 continue;
             }
 
             // A connection lives until it closes, not until the accept loop stops: the server disposes sessions itself.
-            _ = Task.Run(() => HandleAsync(client), CancellationToken.None);
+            _ = Task.Run(() => HandleAsync(client, address), CancellationToken.None);
         }
     }
 
-    private async Task HandleAsync(Socket socket)
+    /// <summary>Counts a new connection against the caps; false (and the connection refused) above either.</summary>
+    private bool TryAdmit(Socket client, out IPAddress? address)
     {
-        var remote = socket.RemoteEndPoint!;
+        address = (client.RemoteEndPoint as IPEndPoint)?.Address;
+        if (address is { IsIPv4MappedToIPv6: true })
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (Interlocked.Increment(ref _connections) > limits.MaxConnections)
+        {
+            Interlocked.Decrement(ref _connections);
+            Refuse(RefusalReasons.ConnectionCap, client.RemoteEndPoint);
+            return false;
+        }
+
+        if (address is null || limits.ProxyAddresses.Contains(address))
+        {
+            address = null; // not counted per address
+            return true;
+        }
+
+        if (_perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > limits.MaxConnectionsPerAddress)
+        {
+            Release(address);
+            Interlocked.Decrement(ref _connections);
+            Refuse(RefusalReasons.AddressCap, client.RemoteEndPoint);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void Release(IPAddress address)
+    {
+        if (_perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1) <= 0)
+        {
+            _perAddress.TryRemove(KeyValuePair.Create(address, 0));
+        }
+    }
+
+    private void Refuse(string reason, EndPoint? remote)
+    {
+        if (refusals.ShouldLog(reason))
+        {
+            Log.ConnectionRefused(logger, remote?.ToString(), reason);
+        }
+    }
+
+    private async Task HandleAsync(Socket socket, IPAddress? address)
+    {
+        EndPoint? remote = null;
         try
         {
+            remote = socket.RemoteEndPoint!;
+            var connection = new GuardedConnection(socket);
+            _connects[remote] = connection;
             socket.NoDelay = true;
-            var stream = new MqttFrameGuardStream(new NetworkStream(socket, ownsSocket: true), maxPacketSize, info => _connects[remote] = info);
+            var stream = new MqttFrameGuardStream(new NetworkStream(socket, ownsSocket: true), limits.MaxPacketSize, info => connection.Connect = info);
             await using (stream.ConfigureAwait(false))
             {
+                if (!await ReceiveConnectAsync(stream, remote).ConfigureAwait(false))
+                {
+                    return;
+                }
+
                 var handler = ClientHandler;
                 if (handler is null)
                 {
@@ -131,9 +247,39 @@ internal sealed class GuardedTcpServerAdapter(IPEndPoint endpoint, int maxPacket
         }
         finally
         {
-            _connects.TryRemove(remote, out _);
+            if (remote is not null)
+            {
+                _connects.TryRemove(remote, out _);
+            }
+
+            if (address is not null)
+            {
+                Release(address);
+            }
+
             Interlocked.Decrement(ref _connections);
             socket.Dispose();
+        }
+    }
+
+    /// <summary>Waits at most the CONNECT timeout for the whole CONNECT packet; false (connection to be closed) when it
+    /// does not come, is not a CONNECT, is too large or the client closes first.</summary>
+    private async Task<bool> ReceiveConnectAsync(MqttFrameGuardStream stream, EndPoint remote)
+    {
+        using var timeout = new CancellationTokenSource(limits.ConnectTimeout, time);
+        try
+        {
+            return await stream.ReceiveConnectAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Refuse(RefusalReasons.ConnectTimeout, remote);
+            return false;
+        }
+        catch (MqttFrameViolationException)
+        {
+            Refuse(RefusalReasons.BadFirstPacket, remote);
+            return false;
         }
     }
 }

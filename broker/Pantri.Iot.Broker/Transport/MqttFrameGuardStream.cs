@@ -2,11 +2,15 @@ namespace Pantri.Iot.Broker.Transport;
 
 /// <summary>Wraps a client's socket stream and follows the MQTT fixed headers as bytes arrive. A packet that
 /// announces more than the maximum size ends the connection before its body is read (MQTTnet would otherwise
-/// allocate the announced length up front). The first packet, CONNECT, is captured so its Will can be checked.</summary>
+/// allocate the announced length up front); so does a first packet that is not a CONNECT. The first packet, CONNECT,
+/// is captured so its Will can be checked, and <see cref="ReceiveConnectAsync"/> reads it in full before MQTTnet
+/// sees a byte, so the transport can bound how long a connection may take to log in.</summary>
 internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Action<ConnectPacketInfo?> onConnect) : Stream
 {
     private const int MaxConnectCapture = 64 * 1024;
+    private const int ConnectPacketType = 1;
     private readonly Stream _inner = inner;
+    private ReadOnlyMemory<byte> _received;
     private State _state = State.Header;
     private long _remaining;
     private int _lengthShift;
@@ -37,9 +41,41 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
     /// <inheritdoc/>
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
+    /// <summary>True once the whole first packet (the CONNECT) has arrived.</summary>
+    public bool ConnectReceived { get; private set; }
+
+    /// <summary>Reads until the whole CONNECT packet has arrived and keeps those bytes (and any that came with them)
+    /// for MQTTnet's first reads. False when the client closed the connection first. Throws
+    /// <see cref="IOException"/> when the first packet is not a CONNECT or is too large, and
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> (the CONNECT timeout) fires.</summary>
+    public async Task<bool> ReceiveConnectAsync(CancellationToken cancellationToken)
+    {
+        var received = new System.Buffers.ArrayBufferWriter<byte>(256);
+        while (!ConnectReceived)
+        {
+            var memory = received.GetMemory(512);
+            var read = await _inner.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                return false;
+            }
+
+            Inspect(memory.Span[..read]);
+            received.Advance(read);
+        }
+
+        _received = received.WrittenMemory;
+        return true;
+    }
+
     /// <inheritdoc/>
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (TakeReceived(buffer.Span) is var taken and > 0)
+        {
+            return taken;
+        }
+
         var read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         Inspect(buffer.Span[..read]);
         return read;
@@ -52,6 +88,11 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
     /// <inheritdoc/>
     public override int Read(byte[] buffer, int offset, int count)
     {
+        if (TakeReceived(buffer.AsSpan(offset, count)) is var taken and > 0)
+        {
+            return taken;
+        }
+
         var read = _inner.Read(buffer, offset, count);
         Inspect(buffer.AsSpan(offset, read));
         return read;
@@ -89,6 +130,20 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
         base.Dispose(disposing);
     }
 
+    /// <summary>Serves bytes <see cref="ReceiveConnectAsync"/> already read (and inspected).</summary>
+    private int TakeReceived(Span<byte> destination)
+    {
+        if (_received.IsEmpty || destination.IsEmpty)
+        {
+            return 0;
+        }
+
+        var take = Math.Min(destination.Length, _received.Length);
+        _received.Span[..take].CopyTo(destination);
+        _received = _received[take..];
+        return take;
+    }
+
     private void Inspect(ReadOnlySpan<byte> data)
     {
         var i = 0;
@@ -97,6 +152,11 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
             switch (_state)
             {
                 case State.Header:
+                    if (!_connectSeen && data[i] >> 4 != ConnectPacketType)
+                    {
+                        throw new MqttFrameViolationException("The first MQTT packet is not a CONNECT.");
+                    }
+
                     _remaining = 0;
                     _lengthShift = 0;
                     _headerBytes = 1;
@@ -112,7 +172,7 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
                     {
                         if (_lengthShift >= 28)
                         {
-                            throw new IOException("Malformed MQTT remaining length.");
+                            throw new MqttFrameViolationException("Malformed MQTT remaining length.");
                         }
 
                         break;
@@ -120,7 +180,7 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
 
                     if (_remaining + _headerBytes > maxPacketSize)
                     {
-                        throw new IOException($"MQTT packet of {_remaining + _headerBytes} bytes exceeds the limit of {maxPacketSize}.");
+                        throw new MqttFrameViolationException($"MQTT packet of {_remaining + _headerBytes} bytes exceeds the limit of {maxPacketSize}.");
                     }
 
                     if (!_connectSeen)
@@ -166,6 +226,7 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
     {
         var body = _connectBody!;
         _connectBody = null;
+        ConnectReceived = true;
         onConnect(ConnectPacketInfo.Parse(body.AsSpan(0, _connectFill)));
     }
 }

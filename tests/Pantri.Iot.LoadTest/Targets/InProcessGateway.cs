@@ -27,7 +27,8 @@ public sealed class InProcessGateway : IAsyncDisposable
     public IGatewayStore Store => _app.Services.GetRequiredService<IGatewayStore>();
 
     /// <summary>The arguments a benchmark gateway runs with: loopback only, no demo data, no per-device rate limit
-    /// (the harness offers the load on purpose), quiet logs.</summary>
+    /// (the harness offers the load on purpose), no per-address connection cap (the fleet shares a few loopback source
+    /// addresses, <see cref="Load.DeviceFleet.SourceAddress"/>), quiet logs.</summary>
     public static string[] Arguments(string dataDirectory, int mqttPort) =>
     [
         "--Pantri:DataDirectory=" + dataDirectory,
@@ -36,6 +37,7 @@ public sealed class InProcessGateway : IAsyncDisposable
         "--urls=http://127.0.0.1:0",
         "--Pantri:CommandsPerSecond=1000000",
         "--Pantri:CommandBurst=1000000",
+        "--Pantri:Mqtt:MaxConnectionsPerAddress=10000000",
         "--Pantri:CreateDemoHousehold=false",
         "--Serilog:MinimumLevel:Default=Warning",
     ];
