@@ -147,7 +147,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
 
     private static BsonMapper CreateMapper()
     {
-        var mapper = new BsonMapper();
+        // Strings are stored and compared exactly as given: LiteDB would otherwise trim them (and store "" as null) on
+        // the way in — in queries too — so an id or idempotency key stored in one form would be looked up in another.
+        var mapper = new BsonMapper { TrimWhitespace = false, EmptyStringToNull = false };
         // Ticks keep full precision and no time-zone conversion, unlike LiteDB's DateTime mapping.
         mapper.RegisterType(v => new BsonValue(v.UtcTicks), b => new DateTimeOffset(b.AsInt64, TimeSpan.Zero));
         mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false);
