@@ -18,7 +18,8 @@ namespace Pantri.Iot.Gateway;
 public static class GatewayBuilderExtensions
 {
     /// <summary>Adds storage, the command pipeline, the demo household, <c>User_Auth</c> validation and the
-    /// embedded broker. Hosted services start in this order: outbound publisher, writer, demo, broker.</summary>
+    /// embedded broker. Hosted services start in this order: data directory lock, outbound publisher, writer, demo,
+    /// broker.</summary>
     public static IHostApplicationBuilder AddPantriGateway(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -26,11 +27,14 @@ public static class GatewayBuilderExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+
+        // First of the hosted services, so it is created before anything opens the store: one gateway per directory.
+        services.AddSingleton<DataDirectoryLock>();
+        services.AddHostedService(sp => sp.GetRequiredService<DataDirectoryLock>());
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            Directory.CreateDirectory(options.DataDirectory);
-            return new LiteDbGatewayStore(options.DatabasePath);
+            sp.GetRequiredService<DataDirectoryLock>();
+            return new LiteDbGatewayStore(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath);
         });
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());

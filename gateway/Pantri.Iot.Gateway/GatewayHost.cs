@@ -14,6 +14,8 @@ public static class GatewayHost
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
+            // A refusal to start is reported once, by Program, with its message and without the host's stack trace.
+            .Filter.ByExcluding(e => e.Exception is GatewayStartupException)
             .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture));
         builder.AddPantriGateway();
         configure?.Invoke(builder);
