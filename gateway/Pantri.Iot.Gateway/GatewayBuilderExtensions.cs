@@ -34,7 +34,7 @@ public static class GatewayBuilderExtensions
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
             sp.GetRequiredService<DataDirectoryLock>();
-            return new LiteDbGatewayStore(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.DatabasePath);
+            return StoreStartup.Open(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<ILogger<LiteDbGatewayStore>>());
         });
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());

@@ -55,7 +55,19 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     /// <inheritdoc/>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var state = _store.Load();
+        StoredState state;
+        var idempotency = new IdempotencyIndex(_store, _options.IdempotencyWindow);
+        try
+        {
+            // Everything the writer decides with is read here, so damage anywhere in it refuses the start.
+            state = _store.Load();
+            idempotency.Load(_time.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw StoreStartup.Unreadable(_options.DatabasePath, ex);
+        }
+
         var meta = state.Meta;
         if (string.IsNullOrEmpty(meta.RefKey))
         {
@@ -65,9 +77,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         _refs = new RefAllocator(Convert.FromBase64String(meta.RefKey), meta.ReservedUpTo);
         Reserve(meta);
         _directory.Load(state.Devices);
-        var idempotency = new IdempotencyIndex(_store, _options.IdempotencyWindow);
         _work = new UnitOfWork(_refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), idempotency, Ledger(state), meta);
-        idempotency.Load(_time.GetUtcNow());
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
         LogStarted(_logger, _options.DatabasePath, state.Devices.Count, state.Instructions.Count, state.OpenOrders.Count);

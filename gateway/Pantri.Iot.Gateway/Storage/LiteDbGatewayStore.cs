@@ -29,13 +29,18 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages, stalling that batch's acks for
         // tens of milliseconds; CompactLog does it between batches instead.
         _db.CheckpointSize = 0;
-        _logPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + "-log" + Path.GetExtension(path));
+        _logPath = LogPathOf(path);
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
         _commands.EnsureIndex(c => c.KeyHash);
         // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
         _commands.EnsureIndex(c => c.At);
     }
+
+    /// <summary>The write-ahead log LiteDB keeps next to the database file at <paramref name="path"/>
+    /// (<c>pantri.db</c> → <c>pantri-log.db</c>).</summary>
+    public static string LogPathOf(string path) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + "-log" + Path.GetExtension(path));
 
     /// <inheritdoc/>
     public StoredState Load()
