@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 namespace Pantri.Iot.Gateway.Storage;
 
 /// <summary>Checks LiteDB's two files page by page before they are opened, because LiteDB itself accepts damage
-/// silently: a page of garbage in the log makes it ignore every commit after it (open orders vanish and are placed
-/// again), a garbled data file page surfaces later as an exception in the middle of a query. What a crash leaves — the
+/// silently: garbage in the log makes it lose the commits stored there without a word (open orders vanish and are
+/// placed again), a garbled data file page surfaces later as an exception in the middle of a query. What a crash leaves — the
 /// log ending inside a transaction that never got its confirmation page — is not damage: LiteDB discards that
 /// transaction, which was never committed and so never acknowledged.</summary>
 /// <remarks>Reads only the 19-byte header of each 8 KiB page (LiteDB 5 layout: page id at 0, page type at 4,
@@ -67,7 +67,7 @@ public static class LiteDbFileCheck
             }
             else if (header[PageTypeOffset] > LastPageType || header[ConfirmedOffset] > 1)
             {
-                throw Damaged(path, index, "it is not a LiteDB page, and LiteDB would drop every commit from there on");
+                throw Damaged(path, index, "it is not a LiteDB page (LiteDB would silently lose the commits stored there)");
             }
             else if (header[ConfirmedOffset] == 1)
             {
