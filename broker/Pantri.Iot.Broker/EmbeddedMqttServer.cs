@@ -58,6 +58,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// <summary>The port MQTT listens on.</summary>
     public int Port => Adapter.BoundPort;
 
+    /// <summary>True from the server's start until it is stopped: it listens and serves clients.</summary>
+    public bool IsStarted => _server.IsStarted;
+
     /// <inheritdoc/>
     public async Task PublishAsync(OutboundMessage message, CancellationToken cancellationToken)
     {

@@ -7,6 +7,7 @@ using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
+using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
@@ -48,6 +49,7 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<AccountClaims>();
         services.AddSingleton<IDeviceMessageHandler, MqttRequestHandler>();
         builder.AddPantriBroker();
+        services.AddPantriHealthChecks();
         AddUserAuth(builder);
         services.ConfigureHttpJsonOptions(json =>
         {
@@ -60,12 +62,12 @@ public static class GatewayBuilderExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>POST /v1/trigger</c> and the setup API.</summary>
+    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, liveness (<c>/healthz</c>) and readiness (<c>/readyz</c>).</summary>
     public static IEndpointRouteBuilder MapPantriApi(this IEndpointRouteBuilder app)
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
-        app.MapGet("/healthz", () => Results.Ok(new { Status = "ok" }));
+        app.MapPantriHealthChecks();
         return app;
     }
 
