@@ -19,8 +19,8 @@ namespace Pantri.Iot.Gateway;
 public static class GatewayBuilderExtensions
 {
     /// <summary>Adds storage, the command pipeline, the demo household, <c>User_Auth</c> validation and the
-    /// embedded broker. Hosted services start in this order: data directory lock, outbound publisher, writer, demo,
-    /// broker.</summary>
+    /// embedded broker. Hosted services start in this order: data directory lock, graceful shutdown, outbound
+    /// publisher, writer, demo, broker; on SIGTERM <see cref="GracefulShutdown"/> drains before any of them stops.</summary>
     public static IHostApplicationBuilder AddPantriGateway(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -32,6 +32,10 @@ public static class GatewayBuilderExtensions
         // First of the hosted services, so it is created before anything opens the store: one gateway per directory.
         services.AddSingleton<DataDirectoryLock>();
         services.AddHostedService(sp => sp.GetRequiredService<DataDirectoryLock>());
+
+        // Drains before any hosted service stops (IHostedLifecycleService.StoppingAsync), whatever the registration order.
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
             sp.GetRequiredService<DataDirectoryLock>();
@@ -47,7 +51,8 @@ public static class GatewayBuilderExtensions
         services.AddHostedService<DemoHousehold>();
         services.AddSingleton<SetupService>();
         services.AddSingleton<AccountClaims>();
-        services.AddSingleton<IDeviceMessageHandler, MqttRequestHandler>();
+        services.AddSingleton<MqttRequestHandler>();
+        services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
         builder.AddPantriBroker();
         services.AddPantriHealthChecks();
         AddUserAuth(builder);

@@ -49,6 +49,12 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan WriterStallTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>On SIGTERM, the longest wait for MQTT requests in flight to be committed and for the acks queued for
+    /// connected devices to be written, before the connections close (default 10 s). It must fit in the host's own
+    /// shutdown timeout (30 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Full path of the LiteDB file.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "pantri.db");
 }

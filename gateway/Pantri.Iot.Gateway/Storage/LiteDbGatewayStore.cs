@@ -24,6 +24,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<Order> _orders = null!;
     private ILiteCollection<CommandRecord> _commands = null!;
     private ILiteCollection<GatewayMeta> _meta = null!;
+    private int _disposed;
 
     /// <summary>Opens (or creates) the database file.</summary>
     public LiteDbGatewayStore(string path)
@@ -198,6 +199,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     /// <inheritdoc/>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _gate.EnterWriteLock();
         try
         {
