@@ -124,6 +124,39 @@ public sealed class StorageRecoveryTests
         Assert.That(body.RootElement.GetProperty("Checks").EnumerateArray().Select(c => c.GetProperty("Name").GetString()), Is.EquivalentTo(new[] { "storage", "writer", "broker" }));
     }
 
+    [Test]
+    public async Task A_commit_that_hangs_makes_readiness_report_the_writer_stalled_until_it_returns()
+    {
+        using var real = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db"));
+        using var release = new ManualResetEventSlim();
+        var store = new HangingStore(real, release);
+        await using var gateway = await TestGateway.StartAsync(["--Pantri:WriterStallTimeout=00:00:01"], b => b.Services.Replace(ServiceDescriptor.Singleton<IGatewayStore>(store)), _dir);
+        await using var button = await gateway.ConnectButtonAsync();
+        using var http = gateway.Http();
+
+        store.Hang = true;
+        await button.PublishAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref":123456789,"RequestId":"h1"}""").WaitAsync(TimeSpan.FromMilliseconds(200)).ContinueWith(_ => { }, TaskScheduler.Default);
+        HttpResponseMessage? stalled = null;
+        for (var i = 0; i < 60 && stalled is null; i++)
+        {
+            var ready = await http.GetAsync("/readyz");
+            stalled = ready.StatusCode == HttpStatusCode.ServiceUnavailable ? ready : null;
+            await Task.Delay(50);
+        }
+
+        var live = await http.GetAsync("/healthz");
+        store.Hang = false;
+        release.Set();
+        var ack = await button.NextAckAsync();
+        var healedAfter = await WaitForReadyAsync(http);
+
+        Assert.That(stalled, Is.Not.Null, "readiness failed while the commit hung");
+        Assert.That(await FailingChecksAsync(stalled!), Is.EqualTo(new[] { "writer" }));
+        Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a slow disk is no reason to kill the process");
+        Assert.That(ack.Id, Is.EqualTo(AckIds.OrderPlaced), "the hung commit completed and was acknowledged");
+        Assert.That(healedAfter, Is.LessThan(RecoveryBound));
+    }
+
     private static async Task<Acknowledgement> TimedRequestAsync(TestDevice device, string payload)
     {
         var kind = payload.Contains("Level", StringComparison.Ordinal) ? DeviceTopicKind.Level : DeviceTopicKind.Trigger;
@@ -156,5 +189,49 @@ public sealed class StorageRecoveryTests
             .Where(c => c.GetProperty("Status").GetString() != "Healthy")
             .Select(c => c.GetProperty("Name").GetString()!)
             .ToArray();
+    }
+
+    // A disk that stops answering: commits block until released, everything else goes to the real store.
+    private sealed class HangingStore(IGatewayStore inner, ManualResetEventSlim release) : IGatewayStore
+    {
+        private volatile bool _hang;
+
+        public bool Hang
+        {
+            get => _hang;
+            set => _hang = value;
+        }
+
+        public void Commit(WriteBatch batch)
+        {
+            if (_hang)
+            {
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            inner.Commit(batch);
+        }
+
+        public StoredState Load() => inner.Load();
+
+        public GatewayMeta? LoadMeta() => inner.LoadMeta();
+
+        public void Reopen() => inner.Reopen();
+
+        public void CompactLog(bool idle) => inner.CompactLog(idle);
+
+        public CommandRecord? FindCommandByKey(string idempotencyKey) => inner.FindCommandByKey(idempotencyKey);
+
+        public CommandRecord? FindCommandBySequence(long sequence) => inner.FindCommandBySequence(sequence);
+
+        public IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit) => inner.RecentCommandKeys(since, limit);
+
+        public Pantri.Iot.Domain.Order? FindOrder(long orderRef) => inner.FindOrder(orderRef);
+
+        public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrders(string accountId, int limit) => inner.FindOrders(accountId, limit);
+
+        public void Dispose()
+        {
+        }
     }
 }
