@@ -87,6 +87,23 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// <summary>The port MQTT listens on.</summary>
     public int Port => Adapter.BoundPort;
 
+    /// <summary>True from the server's start until it is stopped: it listens and serves clients.</summary>
+    public bool IsStarted => _server.IsStarted;
+
+    /// <summary>Messages queued in the sessions of connected clients and not yet written to their connections (acks,
+    /// order updates, ops messages), for a graceful shutdown to wait for before the connections close. Offline
+    /// persistent sessions are not counted: they cannot be delivered now.</summary>
+    public async Task<long> CountUndeliveredAsync()
+    {
+        if (!_server.IsStarted)
+        {
+            return 0;
+        }
+
+        var clients = await _server.GetClientsAsync().ConfigureAwait(false);
+        return clients.Sum(c => c.Session?.PendingApplicationMessagesCount ?? 0);
+    }
+
     /// <inheritdoc/>
     public async Task PublishAsync(OutboundMessage message, CancellationToken cancellationToken)
     {

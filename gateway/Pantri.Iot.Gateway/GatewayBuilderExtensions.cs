@@ -8,6 +8,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Ops;
+using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
@@ -19,9 +20,10 @@ namespace Pantri.Iot.Gateway;
 public static class GatewayBuilderExtensions
 {
     /// <summary>Adds storage, the command pipeline, the demo household, <c>User_Auth</c> validation and the
-    /// embedded broker. Hosted services start in this order: closed-order retention, outbound publisher, writer, demo,
-    /// ops state rebuild, broker (the rebuild needs the loaded state and must publish before the broker accepts
-    /// clients).</summary>
+    /// embedded broker. Hosted services start in this order: data directory lock, graceful shutdown, closed-order
+    /// retention, outbound publisher, writer, demo, ops state rebuild, broker (the rebuild needs the loaded state and
+    /// must publish before the broker accepts clients); on SIGTERM <see cref="GracefulShutdown"/> drains before any of
+    /// them stops.</summary>
     public static IHostApplicationBuilder AddPantriGateway(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -29,11 +31,18 @@ public static class GatewayBuilderExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+
+        // First of the hosted services, so it is created before anything opens the store: one gateway per directory.
+        services.AddSingleton<DataDirectoryLock>();
+        services.AddHostedService(sp => sp.GetRequiredService<DataDirectoryLock>());
+
+        // Drains before any hosted service stops (IHostedLifecycleService.StoppingAsync), whatever the registration order.
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
-            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            Directory.CreateDirectory(options.DataDirectory);
-            return new LiteDbGatewayStore(options.DatabasePath);
+            sp.GetRequiredService<DataDirectoryLock>();
+            return StoreStartup.Open(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<ILogger<LiteDbGatewayStore>>());
         });
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());
@@ -51,8 +60,10 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<OpsStateRebuild>());
         services.AddSingleton<SetupService>();
         services.AddSingleton<AccountClaims>();
-        services.AddSingleton<IDeviceMessageHandler, MqttRequestHandler>();
+        services.AddSingleton<MqttRequestHandler>();
+        services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
         builder.AddPantriBroker();
+        services.AddPantriHealthChecks();
         AddUserAuth(builder);
         builder.AddPantriHttpApi();
         services.ConfigureHttpJsonOptions(json =>
@@ -66,12 +77,12 @@ public static class GatewayBuilderExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>POST /v1/trigger</c> and the setup API.</summary>
+    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, liveness (<c>/healthz</c>) and readiness (<c>/readyz</c>).</summary>
     public static IEndpointRouteBuilder MapPantriApi(this IEndpointRouteBuilder app)
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
-        app.MapGet("/healthz", () => Results.Ok(new { Status = "ok" }));
+        app.MapPantriHealthChecks();
         return app;
     }
 

@@ -1,4 +1,5 @@
 using Serilog;
+using Serilog.Events;
 
 namespace Pantri.Iot.Gateway;
 
@@ -11,9 +12,13 @@ public static class GatewayHost
         // Settings ship next to the binary; data paths stay relative to where the gateway is started.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddSerilog((services, logger) => logger
+            // Every failed probe would be an Error line; the gateway logs the outage itself, once.
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Fatal)
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
+            // A refusal to start is reported once, by Program, with its message and without the host's stack trace.
+            .Filter.ByExcluding(e => e.Exception is GatewayStartupException)
             .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture));
         builder.AddPantriGateway();
         configure?.Invoke(builder);

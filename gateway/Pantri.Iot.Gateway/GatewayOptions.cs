@@ -35,6 +35,26 @@ public sealed class GatewayOptions
     [Range(1, 10_000_000)]
     public int MaxQueuedCommands { get; set; } = 100_000;
 
+    /// <summary>After a failed commit, how long until the first attempt to reopen storage (default 0.5 s); each failed
+    /// attempt doubles it, up to <see cref="StorageRetryMaxDelay"/>. Meanwhile commands get 503 at once.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan StorageRetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Longest wait between two attempts to reopen storage (default 30 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan StorageRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A batch (or recovery attempt) running longer than this makes <c>/readyz</c> report the writer as stalled
+    /// (default 10 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan WriterStallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>On SIGTERM, the longest wait for MQTT requests in flight to be committed and for the acks queued for
+    /// connected devices to be written, before the connections close (default 10 s). It must fit in the host's own
+    /// shutdown timeout (30 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Full path of the LiteDB file.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "pantri.db");
 }

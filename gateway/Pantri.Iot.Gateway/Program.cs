@@ -7,6 +7,12 @@ try
     await GatewayHost.Build(args).RunAsync().ConfigureAwait(false);
     return 0;
 }
+catch (GatewayStartupException refused)
+{
+    // A refusal an operator can act on: its message names the file or directory; a stack trace would only bury it.
+    Log.Fatal("The gateway cannot start: {Reason}", refused.Message);
+    return 2;
+}
 catch (Exception ex) when (ex is not OperationCanceledException)
 {
     Log.Fatal(ex, "The gateway stopped unexpectedly");

@@ -26,6 +26,7 @@ public sealed class StorageFailureTests
         store.FailCommits = true;
         var refused = await button.RequestAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref":123456789,"RequestId":"p1"}""");
         store.FailCommits = false;
+        await WaitUntilReadyAsync(gateway); // storage is retried with a back-off; a retry before that gets 503 again
         var retried = await button.RequestAsync(DeviceTopicKind.Trigger, """{"Instruction_Ref":123456789,"RequestId":"p1"}""");
 
         Assert.That(refused.Id, Is.EqualTo(AckIds.Unavailable));
@@ -57,5 +58,14 @@ public sealed class StorageFailureTests
 
         Assert.That(gateway.Demo.ButtonKey, Is.Not.EqualTo(staleKey), "the file was written anew with the keys that were stored");
         Assert.That((await button.RequestAsync(DeviceTopicKind.Trigger, "123456789")).Id, Is.EqualTo(AckIds.OrderPlaced));
+    }
+
+    private static async Task WaitUntilReadyAsync(TestGateway gateway)
+    {
+        using var http = gateway.Http();
+        for (var i = 0; i < 100 && !(await http.GetAsync("/readyz")).IsSuccessStatusCode; i++)
+        {
+            await Task.Delay(50);
+        }
     }
 }

@@ -40,6 +40,9 @@ public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
 
     public StoredState Load() => inner.Load();
 
+    /// <summary>Reopens the inner store: a real reopen, so recovery is exercised; commits still fail while <see cref="FailCommits"/>.</summary>
+    public void Reopen() => inner.Reopen();
+
     public void CompactLog(bool idle) => inner.CompactLog(idle);
 
     public GatewayMeta? LoadMeta() => inner.LoadMeta();

@@ -98,6 +98,34 @@ public sealed class GatewayProcess : IDisposable
     /// message) containing <paramref name="messageFragment"/> do not fail it.</summary>
     public void ExpectLoggedErrors(string messageFragment) => _loggedErrors.Expect(messageFragment);
 
+    /// <summary>The process id.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>The exit code, once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>SIGTERM, as systemd, Docker or Kubernetes stop a service: the host shuts down gracefully.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits for the process to exit on its own; false when it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGKILL: no shutdown code runs.</summary>
     public void Kill()
     {

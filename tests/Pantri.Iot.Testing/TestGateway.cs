@@ -70,7 +70,18 @@ public sealed class TestGateway : IAsyncDisposable
             builder.Services.AddSingleton<ILogEventSink>(_loggedErrors);
             _configure?.Invoke(builder);
         });
-        await _app.StartAsync();
+        try
+        {
+            await _app.StartAsync();
+        }
+        catch
+        {
+            // A refused start releases what it took (the data directory lock, the store), as Program's RunAsync does.
+            await _app.DisposeAsync();
+            _app = null;
+            throw;
+        }
+
         MqttPort = _app.Services.GetRequiredService<EmbeddedMqttServer>().Port;
         var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         HttpBase = new Uri(address);

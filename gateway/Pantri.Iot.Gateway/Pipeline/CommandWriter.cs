@@ -10,7 +10,10 @@ namespace Pantri.Iot.Gateway.Pipeline;
 /// one thread, so races between devices cannot make two orders. Commands are grouped: a batch is decided in
 /// memory, committed to LiteDB in one transaction, and only then are its callers released to ack (group commit:
 /// LiteDB's bulk speed with ack-after-commit). If the commit fails, every command of the batch gets "unavailable"
-/// and the in-memory state is reloaded from storage, so nothing unrecorded is ever acted on.</summary>
+/// and storage counts as down: commands get "unavailable" at once, without touching it, while the writer reopens the
+/// store, reloads the in-memory state from it and proves it takes a write again, retrying with a doubling back-off
+/// (<see cref="GatewayOptions.StorageRetryDelay"/> up to <see cref="GatewayOptions.StorageRetryMaxDelay"/>) until it
+/// does — so nothing unrecorded is ever acted on, and a disk that has space again is used again without a restart.</summary>
 public sealed partial class CommandWriter : IHostedService, IDisposable
 {
     private readonly IGatewayStore _store;
@@ -23,6 +26,21 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private Thread? _thread;
     private UnitOfWork? _work;
     private RefAllocator? _refs;
+    private IdempotencyIndex? _idempotency;
+
+    // Storage outage, writer thread only: while down, batches are refused without touching storage until the next
+    // recovery attempt is due.
+    private bool _storageDown;
+    private TimeSpan _retryDelay;
+    private DateTimeOffset _retryAt;
+    private DateTimeOffset _downSince;
+    private int _recoveryAttempts;
+    private bool _recovered;
+
+    // Read by the health checks on other threads.
+    private volatile bool _storageAvailable = true;
+    private volatile string? _storageError;
+    private long _busySince;
 
     /// <summary>Creates the writer; <see cref="StartAsync"/> loads the state.</summary>
     public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, ILogger<CommandWriter> logger)
@@ -52,10 +70,37 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         return cancellationToken.CanBeCanceled ? item.Task.WaitAsync(cancellationToken) : item.Task;
     }
 
+    /// <summary>What the health checks report about the writer and its storage; safe to read from any thread.</summary>
+    public WriterHealth Health
+    {
+        get
+        {
+            var busySince = Interlocked.Read(ref _busySince);
+            return new WriterHealth(
+                _thread?.IsAlive == true,
+                _storageAvailable,
+                busySince == 0 ? TimeSpan.Zero : _time.GetElapsedTime(busySince),
+                _storageError);
+        }
+    }
+
     /// <inheritdoc/>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var state = _store.Load();
+        StoredState state;
+        var idempotency = new IdempotencyIndex(_store, _options.IdempotencyWindow);
+        _idempotency = idempotency;
+        try
+        {
+            // Everything the writer decides with is read here, so damage anywhere in it refuses the start.
+            state = _store.Load();
+            idempotency.Load(_time.GetUtcNow());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw StoreStartup.Unreadable(_options.DatabasePath, ex);
+        }
+
         var meta = state.Meta;
         if (string.IsNullOrEmpty(meta.RefKey))
         {
@@ -65,9 +110,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         _refs = new RefAllocator(Convert.FromBase64String(meta.RefKey), meta.ReservedUpTo);
         Reserve(meta);
         _directory.Load(state.Devices);
-        var idempotency = new IdempotencyIndex(_store, _options.IdempotencyWindow);
         _work = new UnitOfWork(_refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), idempotency, Ledger(state), meta);
-        idempotency.Load(_time.GetUtcNow());
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
         LogStarted(_logger, _options.DatabasePath, state.Devices.Count, state.Instructions.Count, state.OpenOrders.Count);
@@ -149,10 +192,23 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
     }
 
-    // Before a batch: reload after an earlier failure, and keep the whole batch inside the stored ref reservation
-    // (each command may take a few refs).
+    // Before a batch: recover storage after an outage (or refuse the batch at once while it is down), reload after an
+    // earlier failure, and keep the whole batch inside the stored ref reservation (each command may take a few refs).
     private bool Prepare(UnitOfWork work, int count, ref bool needsReload)
     {
+        Interlocked.Exchange(ref _busySince, _time.GetTimestamp());
+        if (_storageDown && !TryRecover(work))
+        {
+            return false;
+        }
+
+        if (_recovered)
+        {
+            // The recovery reloaded everything already.
+            _recovered = false;
+            needsReload = false;
+        }
+
         try
         {
             if (needsReload)
@@ -170,7 +226,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
         catch (Exception ex)
         {
-            LogCommitFailed(_logger, ex, count);
+            StorageFailed(ex, count);
             needsReload = true;
             return false;
         }
@@ -218,11 +274,60 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
         catch (Exception ex)
         {
-            LogCommitFailed(_logger, ex, count);
+            StorageFailed(ex, count);
             return false;
         }
 
         work.Committed();
+        return true;
+    }
+
+    // The batch failed on storage: from now on batches get 503 without touching it until a recovery attempt succeeds.
+    private void StorageFailed(Exception exception, int count)
+    {
+        LogCommitFailed(_logger, exception, count);
+        _storageDown = true;
+        _storageAvailable = false;
+        _storageError = exception.Message;
+        _downSince = _time.GetUtcNow();
+        _recoveryAttempts = 0;
+        _retryDelay = _options.StorageRetryDelay;
+        _retryAt = _downSince + _retryDelay;
+        LogStorageDown(_logger, _retryDelay);
+    }
+
+    // Reopens the store, reloads everything the writer decides with, and proves storage takes a write again (storing
+    // a new ref reservation) — when the attempt is due; otherwise, or when it fails, storage stays down.
+    private bool TryRecover(UnitOfWork work)
+    {
+        var now = _time.GetUtcNow();
+        if (now < _retryAt)
+        {
+            return false;
+        }
+
+        _recoveryAttempts++;
+        try
+        {
+            _store.Reopen();
+            Reload(work);
+            _idempotency!.Load(now);
+            Reserve(work.Meta);
+        }
+        catch (Exception ex)
+        {
+            _storageError = ex.Message;
+            _retryDelay = TimeSpan.FromTicks(Math.Min(_retryDelay.Ticks * 2, _options.StorageRetryMaxDelay.Ticks));
+            _retryAt = _time.GetUtcNow() + _retryDelay;
+            LogRecoveryFailed(_logger, _recoveryAttempts, ex.Message, _retryDelay);
+            return false;
+        }
+
+        _storageDown = false;
+        _recovered = true;
+        _storageError = null;
+        _storageAvailable = true;
+        LogRecovered(_logger, _time.GetUtcNow() - _downSince, _recoveryAttempts);
         return true;
     }
 
@@ -239,8 +344,31 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
     }
 
-    private static bool WaitForWork(ChannelReader<WorkItem> reader)
+    private bool WaitForWork(ChannelReader<WorkItem> reader)
     {
+        Interlocked.Exchange(ref _busySince, 0);
+        while (_storageDown)
+        {
+            // Wake up for the next recovery attempt even when no command comes, so readiness returns by itself.
+            var untilRetry = _retryAt - _time.GetUtcNow();
+            if (untilRetry <= TimeSpan.Zero)
+            {
+                Interlocked.Exchange(ref _busySince, _time.GetTimestamp());
+                TryRecover(_work!);
+                Interlocked.Exchange(ref _busySince, 0);
+                continue;
+            }
+
+            using var timeout = new CancellationTokenSource(untilRetry, _time);
+            try
+            {
+                return reader.WaitToReadAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+            }
+        }
+
         var wait = reader.WaitToReadAsync();
         return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
@@ -281,6 +409,15 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Command queue full or writer not started; answering 503")]
     private static partial void LogQueueFull(ILogger logger);
+
+    [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "Storage unavailable: commands get 503 until it recovers; reopening it in {Delay}")]
+    private static partial void LogStorageDown(ILogger logger, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3304, Level = LogLevel.Warning, Message = "Storage recovery attempt {Attempt} failed ({Reason}); next in {Delay}")]
+    private static partial void LogRecoveryFailed(ILogger logger, int attempt, string reason, TimeSpan delay);
+
+    [LoggerMessage(EventId = 3305, Level = LogLevel.Warning, Message = "Storage recovered after {Outage} ({Attempts} attempts): reopened, state reloaded, commits accepted again")]
+    private static partial void LogRecovered(ILogger logger, TimeSpan outage, int attempts);
 
     private abstract class WorkItem
     {

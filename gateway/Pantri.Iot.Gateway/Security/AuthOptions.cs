@@ -24,6 +24,12 @@ public sealed class AuthOptions
     [Required]
     public string AccountClaim { get; set; } = "pantri_account";
 
+    /// <summary>When the embedded signing key (<c>{DataDirectory}/jwt-signing.key</c>) is missing or damaged although the
+    /// database already holds data, make a new key instead of refusing to start (default false). Every <c>User_Auth</c>
+    /// signed with the old key is then refused: users sign in again, and <c>demo-household.json</c>'s token no longer
+    /// works. An intact key is never replaced.</summary>
+    public bool RegenerateSigningKey { get; set; }
+
     /// <summary>Lifetime of embedded tokens (default 365 days).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(365);

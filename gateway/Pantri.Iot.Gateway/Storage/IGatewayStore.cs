@@ -14,6 +14,11 @@ public interface IGatewayStore : IDisposable
     /// <summary>Writes a batch atomically; throws when it could not, and then nothing of it is stored.</summary>
     void Commit(WriteBatch batch);
 
+    /// <summary>Closes the storage and opens it again, as a restart would, after a write failed (a full disk can leave a
+    /// database failing every later call until it is reopened). Throws when it cannot. Called by the writer thread only,
+    /// between batches; reads on other threads wait while it runs.</summary>
+    void Reopen();
+
     /// <summary>Moves committed pages from the write-ahead log into the data file when the log has grown: soon when
     /// the writer is <paramref name="idle"/>, and regardless when it is very large. Called by the writer thread.</summary>
     void CompactLog(bool idle);

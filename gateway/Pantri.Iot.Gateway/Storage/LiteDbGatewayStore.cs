@@ -5,48 +5,77 @@ namespace Pantri.Iot.Gateway.Storage;
 
 /// <summary>LiteDB storage in direct mode, one database per process. Commits are synchronous and stay on the
 /// calling thread (LiteDB transactions are thread-bound). LiteDB writes each commit to its log file without
-/// fsync: a killed process keeps every commit, a power cut can lose the last ones.</summary>
+/// fsync: a killed process keeps every commit, a power cut can lose the last ones. After a failed write LiteDB may keep
+/// failing (an I/O error closes its engine for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
 public sealed class LiteDbGatewayStore : IGatewayStore
 {
     private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed)];
-    private readonly LiteDatabase _db;
-    private readonly ILiteCollection<Device> _devices;
-    private readonly ILiteCollection<Instruction> _instructions;
-    private readonly ILiteCollection<Order> _orders;
-    private readonly ILiteCollection<CommandRecord> _commands;
-    private readonly ILiteCollection<GatewayMeta> _meta;
+    private readonly string _path;
     private readonly string _logPath;
+    private readonly Func<string, Stream>? _openFile;
+
+    // Reads come from any thread, commits and Reopen from the writer's: Reopen swaps the database under the write lock.
+    private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
+    private LiteDatabase _db = null!;
+    private Stream? _dataStream;
+    private Stream? _logStream;
+    private ILiteCollection<Device> _devices = null!;
+    private ILiteCollection<Instruction> _instructions = null!;
+    private ILiteCollection<Order> _orders = null!;
+    private ILiteCollection<CommandRecord> _commands = null!;
+    private ILiteCollection<GatewayMeta> _meta = null!;
+    private int _disposed;
 
     /// <summary>Opens (or creates) the database file.</summary>
     public LiteDbGatewayStore(string path)
+        : this(path, null)
     {
-        _db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }, CreateMapper());
-        _devices = _db.GetCollection<Device>("devices");
-        _instructions = _db.GetCollection<Instruction>("instructions");
-        _orders = _db.GetCollection<Order>("orders");
-        _commands = _db.GetCollection<CommandRecord>("commands");
-        _meta = _db.GetCollection<GatewayMeta>("meta");
-        // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages, stalling that batch's acks for
-        // tens of milliseconds; CompactLog does it between batches instead.
-        _db.CheckpointSize = 0;
-        _logPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + "-log" + Path.GetExtension(path));
-        _orders.EnsureIndex(o => o.State);
-        _orders.EnsureIndex(o => o.AccountId);
-        _commands.EnsureIndex(c => c.KeyHash);
-        // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
-        _commands.EnsureIndex(c => c.At);
     }
 
+    /// <summary>Opens (or creates) the database at <paramref name="path"/>, its data and log files through
+    /// <paramref name="openFile"/> when given (LiteDB's stream mode: a disk that can be made to fail, in tests) and as
+    /// plain files otherwise.</summary>
+    public LiteDbGatewayStore(string path, Func<string, Stream>? openFile)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        _path = path;
+        _logPath = LogPathOf(path);
+        _openFile = openFile;
+        Open();
+    }
+
+    /// <summary>Closes the database and opens it again, as after a restart: LiteDB recovers its committed transactions
+    /// from the log and drops the one that failed. Throws when the files cannot be opened (the store then stays closed
+    /// until a later call succeeds). Called by the writer thread only.</summary>
+    public void Reopen()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            Close();
+            Open();
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>The write-ahead log LiteDB keeps next to the database file at <paramref name="path"/>
+    /// (<c>pantri.db</c> → <c>pantri-log.db</c>).</summary>
+    public static string LogPathOf(string path) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, Path.GetFileNameWithoutExtension(path) + "-log" + Path.GetExtension(path));
+
     /// <inheritdoc/>
-    public StoredState Load()
+    public StoredState Load() => Read(() =>
     {
         var meta = _meta.FindById(GatewayMeta.DocumentId) ?? new GatewayMeta();
         var open = _orders.Find(Query.In(nameof(Order.State), OpenStates.Select(s => new BsonValue(s)))).ToList();
         return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta);
-    }
+    });
 
     /// <inheritdoc/>
-    public GatewayMeta? LoadMeta() => _meta.FindById(GatewayMeta.DocumentId);
+    public GatewayMeta? LoadMeta() => Read(() => _meta.FindById(GatewayMeta.DocumentId));
 
     /// <inheritdoc/>
     public void Commit(WriteBatch batch)
@@ -57,6 +86,19 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             return;
         }
 
+        _gate.EnterReadLock();
+        try
+        {
+            CommitLocked(batch);
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+
+    private void CommitLocked(WriteBatch batch)
+    {
         _db.BeginTrans();
         try
         {
@@ -94,7 +136,15 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         }
         catch
         {
-            _db.Rollback();
+            try
+            {
+                _db.Rollback();
+            }
+            catch (Exception rollback) when (rollback is LiteException or IOException or ObjectDisposedException)
+            {
+                // The engine closed itself on the I/O error: nothing to roll back. The commit's own error is the one to report.
+            }
+
             throw;
         }
     }
@@ -111,7 +161,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         var log = new FileInfo(_logPath);
         if (log.Exists && log.Length >= (idle ? IdleCheckpointBytes : ForcedCheckpointBytes))
         {
-            _db.Checkpoint();
+            Read(() =>
+            {
+                _db.Checkpoint();
+                return true;
+            });
         }
     }
 
@@ -119,35 +173,114 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     public CommandRecord? FindCommandByKey(string idempotencyKey)
     {
         var hash = IdempotencyKeyHash.Of(idempotencyKey);
-        return _commands.Find(c => c.KeyHash == hash).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At);
+        return Read(() => _commands.Find(c => c.KeyHash == hash).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At));
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> RecentCommandKeys(DateTimeOffset since, int limit) =>
-        _commands.Query()
+        Read<IReadOnlyList<(string, long, DateTimeOffset)>>(() => _commands.Query()
             .Where(c => c.At >= since && c.IdempotencyKey != null)
             .OrderByDescending(c => c.At)
             .Limit(limit)
             .ToEnumerable()
             .Select(c => (c.IdempotencyKey!, c.Sequence, c.At))
-            .ToList();
+            .ToList());
 
     /// <inheritdoc/>
-    public CommandRecord? FindCommandBySequence(long sequence) => _commands.FindById(sequence);
+    public CommandRecord? FindCommandBySequence(long sequence) => Read(() => _commands.FindById(sequence));
 
     /// <inheritdoc/>
-    public Order? FindOrder(long orderRef) => _orders.FindById(orderRef);
+    public Order? FindOrder(long orderRef) => Read(() => _orders.FindById(orderRef));
 
     /// <inheritdoc/>
     public IReadOnlyList<Order> FindOrders(string accountId, int limit) =>
-        _orders.Find(o => o.AccountId == accountId).OrderByDescending(o => o.CreatedAt).Take(limit).ToList();
+        Read<IReadOnlyList<Order>>(() => _orders.Find(o => o.AccountId == accountId).OrderByDescending(o => o.CreatedAt).Take(limit).ToList());
 
     /// <inheritdoc/>
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _gate.EnterWriteLock();
+        try
+        {
+            Close();
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+
+        _gate.Dispose();
+    }
+
+    private T Read<T>(Func<T> read)
+    {
+        _gate.EnterReadLock();
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+
+    private void Open()
+    {
+        var mapper = CreateMapper();
+        if (_openFile is null)
+        {
+            _db = new LiteDatabase(new ConnectionString { Filename = _path, Connection = ConnectionType.Direct }, mapper);
+        }
+        else
+        {
+            _dataStream = _openFile(_path);
+            _logStream = _openFile(_logPath);
+            _db = new LiteDatabase(_dataStream, mapper, _logStream);
+        }
+
+        _devices = _db.GetCollection<Device>("devices");
+        _instructions = _db.GetCollection<Instruction>("instructions");
+        _orders = _db.GetCollection<Order>("orders");
+        _commands = _db.GetCollection<CommandRecord>("commands");
+        _meta = _db.GetCollection<GatewayMeta>("meta");
+        // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages, stalling that batch's acks for
+        // tens of milliseconds; CompactLog does it between batches instead.
+        _db.CheckpointSize = 0;
+        _orders.EnsureIndex(o => o.State);
+        _orders.EnsureIndex(o => o.AccountId);
+        _commands.EnsureIndex(c => c.KeyHash);
+        // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
+        _commands.EnsureIndex(c => c.At);
+    }
+
+    // A database whose engine failed may fail to close as well; its files are released either way.
+    private void Close()
+    {
+        try
+        {
+            _db?.Dispose();
+        }
+        catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException)
+        {
+        }
+
+        _logStream?.Dispose();
+        _dataStream?.Dispose();
+        _logStream = null;
+        _dataStream = null;
+    }
 
     private static BsonMapper CreateMapper()
     {
-        var mapper = new BsonMapper();
+        // Strings are stored and compared exactly as given: LiteDB would otherwise trim them (and store "" as null) on
+        // the way in — in queries too — so an id or idempotency key stored in one form would be looked up in another.
+        var mapper = new BsonMapper { TrimWhitespace = false, EmptyStringToNull = false };
         // Ticks keep full precision and no time-zone conversion, unlike LiteDB's DateTime mapping.
         mapper.RegisterType(v => new BsonValue(v.UtcTicks), b => new DateTimeOffset(b.AsInt64, TimeSpan.Zero));
         mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false);

@@ -55,4 +55,31 @@ public sealed class LiteDbGatewayStoreTests
         Assert.That(written.All(r => reopened.FindCommandByRef(r)?.CommandRef == r), Is.True);
         Assert.That(reopened.FindCommandByKey("dev\n" + written[^1])!.CommandRef, Is.EqualTo(written[^1]));
     }
+
+    [Test]
+    public void Strings_are_stored_and_looked_up_exactly_as_given()
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        using (var store = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db")))
+        {
+            var batch = new WriteBatch();
+            foreach (var id in new[] { "dev-a", "dev-a ", " dev-a" })
+            {
+                batch.Devices[id] = new Pantri.Iot.Domain.Device { DeviceId = id, AccountId = "acc " + id.Length, KeyHash = "h", CreatedAt = at };
+            }
+
+            batch.Commands.Add(new CommandRecord { Sequence = 1, CommandRef = 11, IdempotencyKey = "dev-a\n r1 ", Kind = "trigger", At = at, Ack = [1] });
+            batch.Commands.Add(new CommandRecord { Sequence = 2, CommandRef = 12, IdempotencyKey = "dev-a\n r1", Kind = "trigger", At = at, Ack = [2] });
+            batch.Commands.Add(new CommandRecord { Sequence = 3, CommandRef = 13, IdempotencyKey = "dev-a\n", DeviceId = "", Kind = "trigger", At = at, Ack = [3] });
+            store.Commit(batch);
+        }
+
+        using var reopened = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db"));
+        Assert.That(reopened.Load().Devices.Select(d => d.DeviceId), Is.EquivalentTo(new[] { "dev-a", "dev-a ", " dev-a" }));
+        Assert.That(reopened.FindCommandByKey("dev-a\n r1 ")?.CommandRef, Is.EqualTo(11));
+        Assert.That(reopened.FindCommandByKey("dev-a\n r1")?.CommandRef, Is.EqualTo(12));
+        Assert.That(reopened.FindCommandByKey("dev-a\n r1  "), Is.Null);
+        Assert.That(reopened.FindCommandBySequence(3)!.DeviceId, Is.Empty, "an empty string stays empty, not null");
+        Assert.That(reopened.RecentCommandKeys(at, 10).Select(k => k.Key), Is.EquivalentTo(new[] { "dev-a\n r1 ", "dev-a\n r1", "dev-a\n" }));
+    }
 }

@@ -1,0 +1,47 @@
+namespace Pantri.Iot.Gateway.Storage;
+
+/// <summary>Opens the gateway's store at start: checks its files (<see cref="LiteDbFileCheck"/>), opens LiteDB and reads
+/// the installation values, turning any failure into a <see cref="GatewayStartupException"/> that names the file — never
+/// a partial start, never a bare stack trace.</summary>
+public static partial class StoreStartup
+{
+    /// <summary>Opens <see cref="GatewayOptions.DatabasePath"/>; the data directory must already be locked.</summary>
+    /// <exception cref="GatewayStartupException">A file is damaged or cannot be read.</exception>
+    public static LiteDbGatewayStore Open(GatewayOptions options, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var path = Path.GetFullPath(options.DatabasePath);
+        var logPath = LiteDbGatewayStore.LogPathOf(path);
+        var tail = LiteDbFileCheck.Verify(path, logPath);
+        if (tail.UnfinishedPages > 0)
+        {
+            LogUnfinishedTransaction(logger, logPath, tail.UnfinishedPages);
+        }
+
+        LiteDbGatewayStore? store = null;
+        try
+        {
+            store = new LiteDbGatewayStore(path);
+            store.LoadMeta();
+            return store;
+        }
+        catch (Exception ex) when (ex is not GatewayStartupException)
+        {
+            store?.Dispose();
+            throw Unreadable(path, ex);
+        }
+    }
+
+    /// <summary>The refusal for a store that opened but could not be read.</summary>
+    public static GatewayStartupException Unreadable(string databasePath, Exception cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        var path = Path.GetFullPath(databasePath);
+        return new GatewayStartupException(
+            $"The storage file {path} (with its log {LiteDbGatewayStore.LogPathOf(path)}) cannot be read: {cause.Message} " +
+            "Restore the data directory from a backup; the gateway does not start on a damaged file.", cause);
+    }
+
+    [LoggerMessage(EventId = 3302, Level = LogLevel.Warning, Message = "The storage log {Path} ended inside a transaction that was never committed ({Pages} pages, as a crash leaves it); LiteDB discards it, and nothing acknowledged was in it")]
+    private static partial void LogUnfinishedTransaction(ILogger logger, string path, int pages);
+}
