@@ -283,6 +283,14 @@ public sealed class BrokerHostedService(
                 Log.RefusedSubscribe(logger, e.ClientId, Shorten(filter), e.Response.ReasonCode);
             }
         }
+        else if (e.SessionItems[ClientIdentity.SessionKey] is ClientIdentity { IsOps: false })
+        {
+            // Nothing is ever retained in a device's namespace (retained requests are refused, acks are never
+            // retained), yet MQTTnet copies and matches the whole retained store — every device's presence and
+            // inventory — on each SUBSCRIBE unless told not to send retained messages: a reconnect storm paid that
+            // per device.
+            e.TopicFilter.RetainHandling = MqttRetainHandling.DoNotSendOnSubscribe;
+        }
 
         return Task.CompletedTask;
     }

@@ -38,6 +38,15 @@ internal sealed class MqttNetLoggerBridge : IMqttNetLogger
     public void Publish(MqttNetLogLevel logLevel, string source, string? message, object?[]? parameters, Exception? exception)
     {
         var level = ToLogLevel(logLevel);
+        if (level > LogLevel.Debug && IsConnectionTeardown(exception))
+        {
+            // A device that drops its connection (power, Wi-Fi, a hang-up right after its ack) makes MQTTnet log a
+            // warning or error with a stack trace from whichever loop noticed first. That is normal life for a fleet,
+            // not a fault of the gateway, and ops sees it as presence "offline"/"dropped"; a reconnect storm would
+            // otherwise flood the log.
+            level = LogLevel.Debug;
+        }
+
         if (!_logger.IsEnabled(level))
         {
             return;
@@ -45,6 +54,15 @@ internal sealed class MqttNetLoggerBridge : IMqttNetLogger
 
         Log.MqttNet(_logger, level, source, Format(message ?? string.Empty, parameters), exception);
     }
+
+    /// <summary>True for the exceptions MQTTnet reports when a connection closes under it while it reads or writes.</summary>
+    internal static bool IsConnectionTeardown(Exception? exception) => exception switch
+    {
+        null => false,
+        ObjectDisposedException or OperationCanceledException or System.IO.IOException or System.Net.Sockets.SocketException => true,
+        MQTTnet.Exceptions.MqttCommunicationException => true,
+        _ => exception.InnerException is { } inner && IsConnectionTeardown(inner),
+    };
 
     /// <summary>The <see cref="LogLevel"/> a MQTTnet level is logged at.</summary>
     internal static LogLevel ToLogLevel(MqttNetLogLevel level) => level switch

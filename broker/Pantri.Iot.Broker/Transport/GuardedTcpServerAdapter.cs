@@ -23,6 +23,10 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
     /// <summary>Longest pause between accepts while they fail (e.g. out of file descriptors).</summary>
     internal static readonly TimeSpan MaxAcceptBackoff = TimeSpan.FromSeconds(1);
 
+    // <sys/socket.h> on Linux.
+    private const int SolSocket = 1;
+    private const int SoReuseAddr = 2;
+
     private readonly ConcurrentDictionary<EndPoint, GuardedConnection> _connects = new();
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private CancellationTokenSource? _stopping;
@@ -45,9 +49,16 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         _options = options;
         _stopping = new CancellationTokenSource();
 
-        // No ReuseAddress: on Linux .NET sets SO_REUSEPORT with it, and a second gateway could then bind this port
-        // silently and take half the connections. Binding an address in use must fail, and say so.
+        // No Socket.ReuseAddress: on Linux .NET sets SO_REUSEPORT with it, and a second gateway could then bind this
+        // port silently and take half the connections. Binding an address in use must fail, and say so. Plain
+        // SO_REUSEADDR is set on Linux, as every server does, so a restart can bind the port while connections of the
+        // previous run sit in TIME_WAIT; Linux still refuses a second listener on the port with it.
         _listener = new Socket(limits.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        if (OperatingSystem.IsLinux())
+        {
+            _listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        }
+
         try
         {
             _listener.Bind(limits.Endpoint);
