@@ -80,7 +80,10 @@ public sealed class BrokerOptions : IValidatableObject
     /// <c>ops-</c>.</summary>
     public string? OpsUsername { get; set; }
 
-    /// <summary>Password of the ops credential.</summary>
+    /// <summary>Password of the ops credential: at least 16 characters, because a person chooses it and it is the one
+    /// credential that sees every household. Give it through the environment (<c>Pantri__Mqtt__OpsPassword</c>) or a
+    /// configuration file, not on the command line, where any local user can read it.</summary>
+    [MinLength(16, ErrorMessage = "Pantri:Mqtt:OpsPassword must have at least 16 characters (e.g. openssl rand -base64 24).")]
     public string? OpsPassword { get; set; }
 
     /// <inheritdoc/>

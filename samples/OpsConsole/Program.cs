@@ -3,9 +3,10 @@
 // Spectre.Console live view of device presence, inventory levels, orders and the latest command events. Retained
 // messages fill the view at once; everything after arrives live.
 //
-// Run:  dotnet run --project gateway/Pantri.Iot.Gateway -- --Pantri:Mqtt:OpsUsername=ops --Pantri:Mqtt:OpsPassword=change-me
-//       dotnet run --project samples/OpsConsole -- --user ops --password change-me [--host 127.0.0.1] [--port 1883]
-//       (--seconds N quits after N seconds; the password may also come from PANTRI_OPS_PASSWORD)
+// Run:  export Pantri__Mqtt__OpsUsername=ops Pantri__Mqtt__OpsPassword="$(openssl rand -base64 24)"
+//       dotnet run --project gateway/Pantri.Iot.Gateway
+//       PANTRI_OPS_PASSWORD="$Pantri__Mqtt__OpsPassword" dotnet run --project samples/OpsConsole -- --user ops [--host 127.0.0.1] [--port 1883]
+//       (--seconds N quits after N seconds; --password P works too, but is visible to other local users)
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;

@@ -37,6 +37,7 @@ struct button {
     char ack_topic[160];
     char trigger_topic[160];
     bool connected;
+    bool connecting;         /* TCP up, CONNACK not seen yet: do not open another connection meanwhile */
     bool subscribed;
     bool refused;            /* wrong key: never retried */
     bool press_pending;      /* a press waits for its ack */
@@ -119,10 +120,15 @@ static void new_press(struct button *b)
 static void on_connect(struct mosquitto *mosq, void *userdata, int rc)
 {
     struct button *b = userdata;
+    b->connecting = false;
     if (rc != 0) {
-        /* 3.1.1 CONNACK 4 = bad username or password, 5 = not authorised: retrying cannot help. */
+        /* 3.1.1 CONNACK 4 = bad username or password, 5 = not authorised: retrying cannot help. Any other refusal
+         * (3 = server unavailable, also what a gateway answers while it throttles wrong-key logins) is retried with
+         * backoff. */
         fprintf(stderr, "CONNACK refused: %s\n", mosquitto_connack_string(rc));
-        b->refused = (rc == 4 || rc == 5);
+        if (rc == 4 || rc == 5) {
+            b->refused = true;
+        }
         return;
     }
     b->connected = true;
@@ -152,6 +158,7 @@ static void on_disconnect(struct mosquitto *mosq, void *userdata, int rc)
     struct button *b = userdata;
     (void)mosq;
     b->connected = false;
+    b->connecting = false;
     b->subscribed = false;
     b->press_sent = false;
     if (rc != 0) {
@@ -234,11 +241,18 @@ int main(int argc, char **argv)
     bool ever_connected = false, input_open = presses < 0;
     while (now_ms() < deadline && !b.refused) {
         long long now = now_ms();
-        if (!b.connected && now >= next_attempt) {
+        if (b.connected) {
+            backoff_ms = 500; /* a good connection starts the backoff over */
+        }
+        if (!b.connected && !b.connecting && now >= next_attempt) {
             int rc = ever_connected ? mosquitto_reconnect(mosq) : mosquitto_connect(mosq, host, port, 30);
             if (rc == MOSQ_ERR_SUCCESS) {
+                /* Wait for the CONNACK; if it refuses, the next attempt still waits out the backoff. */
                 ever_connected = true;
-                backoff_ms = 500;
+                b.connecting = true;
+                int jitter = rand() % (backoff_ms / 2 + 1);
+                next_attempt = now + backoff_ms + jitter;
+                backoff_ms = backoff_ms * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff_ms * 2;
             } else {
                 /* Exponential backoff with jitter, capped: a gateway restart is not met by a thundering herd. */
                 int jitter = rand() % (backoff_ms / 2 + 1);

@@ -34,6 +34,14 @@ public sealed class BrokerOptionsTests
     }
 
     [Test]
+    public void A_guessable_ops_password_fails_validation_and_a_long_one_passes()
+    {
+        Assert.That(Validate(new BrokerOptions { OpsUsername = "ops", OpsPassword = "change-me" }), Has.One.Contains("16 characters"));
+        Assert.That(Validate(new BrokerOptions { OpsUsername = "ops", OpsPassword = "0123456789abcdef" }), Is.Empty);
+        Assert.That(Validate(new BrokerOptions()), Is.Empty, "no ops credential at all is fine");
+    }
+
+    [Test]
     public void A_connect_timeout_of_zero_fails_validation() =>
         Assert.That(Validate(new BrokerOptions { ConnectTimeout = TimeSpan.Zero }), Is.Not.Empty);
 

@@ -23,7 +23,8 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
     private readonly ILogger<ClosedOrderRetention> _logger;
     private readonly Queue<PendingClear> _pending = new();
     private readonly Lock _pendingLock = new();
-    private readonly SemaphoreSlim _added = new(0);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly ITimer _dueTimer;
     private long _clearedEarly;
 
     /// <summary>Wraps <paramref name="broker"/>, the publisher the gateway's messages finally go to.</summary>
@@ -34,6 +35,10 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
         _time = time;
         _options = options.Value;
         _logger = logger;
+        // The loop sleeps on this timer, armed for the head of the queue. Armed when a clear is queued (not by the
+        // loop after it computed a wait), a timer on the TimeProvider never sleeps past a due time the clock already
+        // crossed — the loop's own "wait = due - now" could be stale by the time it armed a delay.
+        _dueTimer = time.CreateTimer(_ => Wake(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Closed orders whose retained state is waiting for the end of its retention.</summary>
@@ -77,7 +82,8 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
     public override void Dispose()
     {
         base.Dispose();
-        _added.Dispose();
+        _dueTimer.Dispose();
+        _wake.Dispose();
     }
 
     /// <inheritdoc/>
@@ -85,40 +91,42 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            PendingClear next;
+            PendingClear? due = null;
             lock (_pendingLock)
             {
-                if (!_pending.TryPeek(out next))
+                if (_pending.TryPeek(out var head))
                 {
-                    next = default;
+                    var wait = head.Due - _time.GetUtcNow();
+                    if (wait <= TimeSpan.Zero)
+                    {
+                        due = _pending.Dequeue();
+                    }
+                    else
+                    {
+                        _dueTimer.Change(wait, Timeout.InfiniteTimeSpan);
+                    }
                 }
             }
 
-            if (next.OrderRef == 0)
+            if (due is { } clear)
             {
-                await _added.WaitAsync(stoppingToken).ConfigureAwait(false);
+                await ClearAsync(clear.OrderRef, stoppingToken).ConfigureAwait(false);
                 continue;
             }
 
-            var wait = next.Due - _time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait, _time, stoppingToken).ConfigureAwait(false);
-                continue;
-            }
+            await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
+        }
+    }
 
-            lock (_pendingLock)
-            {
-                // The head may have been cleared early meanwhile (the bound); then look again.
-                if (!_pending.TryPeek(out var head) || head != next)
-                {
-                    continue;
-                }
-
-                _pending.Dequeue();
-            }
-
-            await ClearAsync(next.OrderRef, stoppingToken).ConfigureAwait(false);
+    private void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped: nothing left to wake.
         }
     }
 
@@ -136,15 +144,16 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
 
             wasEmpty = _pending.Count == 0;
             _pending.Enqueue(clear);
-        }
-
-        if (wasEmpty)
-        {
-            _added.Release();
+            if (wasEmpty)
+            {
+                _dueTimer.Change(Max(clear.Due - _time.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan);
+            }
         }
 
         return evicted;
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private async Task ClearAsync(long orderRef, CancellationToken cancellationToken)
     {
