@@ -4,26 +4,13 @@ using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Broker.Tests;
 
-[Category("Integration")]
-public sealed class DeviceAuthenticationTests
+public sealed class DeviceAuthenticationTests : SharedGatewayTest
 {
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartGateway() => _gateway = await TestGateway.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopGateway() => await _gateway.DisposeAsync();
-
-    // The gateway outlives each test, and a failing OneTimeTearDown is only printed, not reported as a failed test.
-    [TearDown]
-    public void FailOnUnexpectedLoggedErrors() => _gateway.ThrowIfLoggedErrors();
-
     [TestCase(MqttProtocolVersion.V311)]
     [TestCase(MqttProtocolVersion.V500)]
     public async Task The_right_key_is_accepted(MqttProtocolVersion version)
     {
-        var code = await TestDevice.TryConnectAsync(TestDevice.Options(_gateway.MqttPort, DemoCredentials.Button, DemoCredentials.Button, _gateway.Demo.ButtonKey, version));
+        var code = await TestDevice.TryConnectAsync(TestDevice.Options(Gateway.MqttPort, DemoCredentials.Button, DemoCredentials.Button, Gateway.Demo.ButtonKey, version));
         Assert.That(code, Is.EqualTo(MqttClientConnectResultCode.Success));
     }
 
@@ -31,14 +18,14 @@ public sealed class DeviceAuthenticationTests
     [TestCase(MqttProtocolVersion.V500)]
     public async Task A_wrong_key_is_refused_at_connack(MqttProtocolVersion version)
     {
-        var code = await TestDevice.TryConnectAsync(TestDevice.Options(_gateway.MqttPort, DemoCredentials.Button, DemoCredentials.Button, "not-the-key", version));
+        var code = await TestDevice.TryConnectAsync(TestDevice.Options(Gateway.MqttPort, DemoCredentials.Button, DemoCredentials.Button, "not-the-key", version));
         Assert.That(code, Is.EqualTo(MqttClientConnectResultCode.BadUserNameOrPassword));
     }
 
     [Test]
     public async Task Another_devices_key_is_refused()
     {
-        var code = await TestDevice.TryConnectAsync(TestDevice.Options(_gateway.MqttPort, DemoCredentials.Button, DemoCredentials.Button, _gateway.Demo.JarKey));
+        var code = await TestDevice.TryConnectAsync(TestDevice.Options(Gateway.MqttPort, DemoCredentials.Button, DemoCredentials.Button, Gateway.Demo.JarKey));
         Assert.That(code, Is.EqualTo(MqttClientConnectResultCode.BadUserNameOrPassword));
     }
 
@@ -48,14 +35,14 @@ public sealed class DeviceAuthenticationTests
     [TestCase("#", "#")]
     public async Task A_client_id_that_is_not_the_username_or_not_a_device_id_is_refused(string clientId, string userName)
     {
-        var code = await TestDevice.TryConnectAsync(TestDevice.Options(_gateway.MqttPort, clientId, userName, _gateway.Demo.ButtonKey));
+        var code = await TestDevice.TryConnectAsync(TestDevice.Options(Gateway.MqttPort, clientId, userName, Gateway.Demo.ButtonKey));
         Assert.That(code, Is.EqualTo(MqttClientConnectResultCode.NotAuthorized));
     }
 
     [Test]
     public async Task An_unknown_device_is_refused()
     {
-        var code = await TestDevice.TryConnectAsync(TestDevice.Options(_gateway.MqttPort, "ghost-device", "ghost-device", _gateway.Demo.ButtonKey));
+        var code = await TestDevice.TryConnectAsync(TestDevice.Options(Gateway.MqttPort, "ghost-device", "ghost-device", Gateway.Demo.ButtonKey));
         Assert.That(code, Is.EqualTo(MqttClientConnectResultCode.BadUserNameOrPassword));
     }
 
@@ -81,9 +68,9 @@ public sealed class DeviceAuthenticationTests
     }
 
     private MqttClientOptions ButtonWithWill(string willTopic, bool retain) => new MqttClientOptionsBuilder()
-        .WithTcpServer("127.0.0.1", _gateway.MqttPort)
+        .WithTcpServer("127.0.0.1", Gateway.MqttPort)
         .WithClientId(DemoCredentials.Button)
-        .WithCredentials(DemoCredentials.Button, _gateway.Demo.ButtonKey)
+        .WithCredentials(DemoCredentials.Button, Gateway.Demo.ButtonKey)
         .WithWillTopic(willTopic)
         .WithWillPayload("123456789")
         .WithWillRetain(retain)

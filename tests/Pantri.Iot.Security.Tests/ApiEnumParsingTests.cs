@@ -5,20 +5,8 @@ using Pantri.Iot.Testing;
 namespace Pantri.Iot.Security.Tests;
 
 /// <summary>API enums are parsed by exact name: no numbers, no flag combinations, no padding.</summary>
-[Category("Integration")]
-public sealed class ApiEnumParsingTests
+public sealed class ApiEnumParsingTests : SharedGatewayTest
 {
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartGateway() => _gateway = await TestGateway.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopGateway() => await _gateway.DisposeAsync();
-
-    [TearDown]
-    public void FailOnUnexpectedLoggedErrors() => _gateway.ThrowIfLoggedErrors();
-
     [TestCase("1")]
     [TestCase("3")]
     [TestCase("-1")]
@@ -31,14 +19,14 @@ public sealed class ApiEnumParsingTests
     [TestCase("Cancelledx")]
     public async Task An_order_state_that_is_not_exactly_a_name_is_a_400_and_the_order_does_not_move(string state)
     {
-        using var http = _gateway.Http(_gateway.Demo.UserAuth);
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
         var order = await PlaceOrderAsync();
 
         var response = await http.PostAsync($"/v1/orders/{order}/state", HouseholdApi.Json($$"""{"State":{{System.Text.Json.JsonSerializer.Serialize(state)}}}"""));
 
         Assert.That((int)response.StatusCode, Is.EqualTo(400), await response.Content.ReadAsStringAsync());
         Assert.That(await HouseholdApi.ErrorFieldsAsync(response), Is.EqualTo(new[] { "State" }));
-        Assert.That(_gateway.Store.FindOrder(order)!.State, Is.EqualTo(OrderState.Placed));
+        Assert.That(Gateway.Store.FindOrder(order)!.State, Is.EqualTo(OrderState.Placed));
     }
 
     [TestCase("Cancelled", OrderState.Cancelled)]
@@ -46,27 +34,27 @@ public sealed class ApiEnumParsingTests
     [TestCase("DELIVERED", OrderState.Delivered)]
     public async Task An_exact_name_in_any_case_moves_the_order(string state, OrderState expected)
     {
-        using var http = _gateway.Http(_gateway.Demo.UserAuth);
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
         var order = await PlaceOrderAsync();
 
         var response = await http.PostAsync($"/v1/orders/{order}/state", HouseholdApi.Json($$"""{"State":"{{state}}"}"""));
 
         Assert.That((int)response.StatusCode, Is.EqualTo(200), await response.Content.ReadAsStringAsync());
-        Assert.That(_gateway.Store.FindOrder(order)!.State, Is.EqualTo(expected));
+        Assert.That(Gateway.Store.FindOrder(order)!.State, Is.EqualTo(expected));
     }
 
     // Each case starts from no open order, whatever the case before it did.
     private async Task<long> PlaceOrderAsync()
     {
-        using (var http = _gateway.Http(_gateway.Demo.UserAuth))
+        using (var http = Gateway.Http(Gateway.Demo.UserAuth))
         {
-            foreach (var open in _gateway.Orders(DemoCredentials.ButtonRef).Where(o => o.IsOpen))
+            foreach (var open in Gateway.Orders(DemoCredentials.ButtonRef).Where(o => o.IsOpen))
             {
                 await CloseAsync(http, open.Ref);
             }
         }
 
-        await using var button = await _gateway.ConnectButtonAsync();
+        await using var button = await Gateway.ConnectButtonAsync();
         var ack = await button.RequestAsync(DeviceTopicKind.Trigger, "123456789");
         Assert.That(ack.Id, Is.EqualTo(AckIds.OrderPlaced), ack.Status);
         return ack.OrderRef!.Value;

@@ -6,28 +6,16 @@ using Pantri.Iot.Testing;
 namespace Pantri.Iot.Security.Tests;
 
 /// <summary>Invalid UTF-8 inside a JSON request gets a 400 ack, like any malformed request: never silence.</summary>
-[Category("Integration")]
-public sealed class InvalidUtf8Tests
+public sealed class InvalidUtf8Tests : SharedGatewayTest
 {
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartGateway() => _gateway = await TestGateway.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopGateway() => await _gateway.DisposeAsync();
-
-    [TearDown]
-    public void FailOnUnexpectedLoggedErrors() => _gateway.ThrowIfLoggedErrors();
-
     // 0xC3 0x28: a two-byte lead followed by an ASCII byte, the classic invalid sequence.
     [TestCase("{\"Instruction_Ref\": 123456789, \"RequestId\": \"a", "\"}", TestName = "Inside the RequestId")]
     [TestCase("{\"Instruction_Ref\": 123456789, \"Note\": \"x", "\"}", TestName = "Inside an ignored field's value")]
     [TestCase("{\"Instruction_Ref\": 123456789, \"No", "te\": 1}", TestName = "Inside an ignored field's name")]
     public async Task Invalid_utf8_inside_a_json_trigger_is_a_400_ack_and_no_order(string before, string after)
     {
-        await using var button = await _gateway.ConnectButtonAsync();
-        var ordersBefore = _gateway.Orders(DemoCredentials.ButtonRef).Count;
+        await using var button = await Gateway.ConnectButtonAsync();
+        var ordersBefore = Gateway.Orders(DemoCredentials.ButtonRef).Count;
         byte[] payload = [.. System.Text.Encoding.ASCII.GetBytes(before), 0xC3, 0x28, .. System.Text.Encoding.ASCII.GetBytes(after)];
 
         await button.Client.PublishAsync(new MqttApplicationMessageBuilder()
@@ -38,6 +26,6 @@ public sealed class InvalidUtf8Tests
         var ack = await button.NextAckAsync(TimeSpan.FromSeconds(5));
 
         Assert.That(ack.Id, Is.EqualTo(AckIds.Malformed), ack.Status);
-        Assert.That(_gateway.Orders(DemoCredentials.ButtonRef), Has.Count.EqualTo(ordersBefore));
+        Assert.That(Gateway.Orders(DemoCredentials.ButtonRef), Has.Count.EqualTo(ordersBefore));
     }
 }

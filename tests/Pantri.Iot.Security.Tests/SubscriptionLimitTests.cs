@@ -9,26 +9,14 @@ namespace Pantri.Iot.Security.Tests;
 /// <summary>Finding 3: one device could create unbounded subscriptions inside its own namespace (40,000 took 437 MB,
 /// never returned). A session holds at most <c>Pantri:Mqtt:MaxSubscriptionsPerClient</c> (32) filters, and topics and
 /// filters are at most <c>MaxTopicLength</c> (256) characters.</summary>
-[Category("Integration")]
-public sealed class SubscriptionLimitTests
+public sealed class SubscriptionLimitTests : SharedGatewayTest
 {
     private const int Cap = 32;
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartGateway() => _gateway = await TestGateway.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopGateway() => await _gateway.DisposeAsync();
-
-    [TearDown]
-    public void FailOnUnexpectedLoggedErrors() => _gateway.ThrowIfLoggedErrors();
-
     [TestCase(MqttProtocolVersion.V500, MqttClientSubscribeResultCode.QuotaExceeded)]
     [TestCase(MqttProtocolVersion.V311, MqttClientSubscribeResultCode.UnspecifiedError)]
     public async Task A_device_gets_at_most_the_cap_of_subscriptions_however_many_it_asks_for(MqttProtocolVersion version, MqttClientSubscribeResultCode refusal)
     {
-        await using var button = await _gateway.ConnectAsync(DemoCredentials.Button, _gateway.Demo.ButtonKey, version, subscribeAck: false);
+        await using var button = await Gateway.ConnectAsync(DemoCredentials.Button, Gateway.Demo.ButtonKey, version, subscribeAck: false);
 
         // 2,000 filters, 100 per SUBSCRIBE packet: the attack of the probe, scaled down.
         var codes = new List<MqttClientSubscribeResultCode>();
@@ -52,7 +40,7 @@ public sealed class SubscriptionLimitTests
     [Test]
     public async Task At_the_cap_a_repeated_filter_is_still_granted_and_an_unsubscribe_frees_a_place()
     {
-        await using var button = await _gateway.ConnectAsync(DemoCredentials.Button, _gateway.Demo.ButtonKey); // holds …/ack
+        await using var button = await Gateway.ConnectAsync(DemoCredentials.Button, Gateway.Demo.ButtonKey); // holds …/ack
         var root = Topics.DeviceNamespace(DemoCredentials.Button);
         for (var i = 1; i < Cap; i++)
         {
@@ -72,7 +60,7 @@ public sealed class SubscriptionLimitTests
     [Test]
     public async Task A_filter_longer_than_the_topic_cap_is_refused_even_inside_the_namespace()
     {
-        await using var button = await _gateway.ConnectAsync(DemoCredentials.Button, _gateway.Demo.ButtonKey, subscribeAck: false);
+        await using var button = await Gateway.ConnectAsync(DemoCredentials.Button, Gateway.Demo.ButtonKey, subscribeAck: false);
         var root = Topics.DeviceNamespace(DemoCredentials.Button);
 
         var longest = await button.SubscribeAsync(root + new string('x', 256 - root.Length));
@@ -85,7 +73,7 @@ public sealed class SubscriptionLimitTests
     [Test]
     public async Task A_publish_to_a_topic_longer_than_the_topic_cap_is_refused_as_invalid()
     {
-        await using var button = await _gateway.ConnectAsync(DemoCredentials.Button, _gateway.Demo.ButtonKey, subscribeAck: false);
+        await using var button = await Gateway.ConnectAsync(DemoCredentials.Button, Gateway.Demo.ButtonKey, subscribeAck: false);
 
         var result = await button.PublishRawAsync(Topics.Device(DemoCredentials.Button, DeviceTopicKind.Trigger) + "/" + new string('x', 300), "123456789");
 
