@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
     /// category <c>MQTTnet</c>. The connection cap is lowered here to fit the open-file limit (see
     /// <see cref="BrokerOptions.MaxConnections"/>).</summary>
-    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time)
+    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -62,6 +63,18 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             o.ConnectTimeout,
             o.ParsedProxyAddresses());
         Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger);
+        Metrics = new BrokerMetrics(meterFactory, Adapter);
+        Refusals.Counted = reason =>
+        {
+            if (reason == RefusalReasons.QueueOverflow)
+            {
+                Metrics.Dropped();
+            }
+            else
+            {
+                Metrics.Refused(reason);
+            }
+        };
         var serverOptions = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
             .WithMaxPendingMessagesPerClient(o.MaxPendingMessagesPerClient)
@@ -74,6 +87,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// <summary>The connection cap in force: <see cref="BrokerOptions.MaxConnections"/>, lowered to fit the
     /// open-file limit.</summary>
     public int MaxConnections { get; }
+
+    /// <summary>The broker's instruments.</summary>
+    public BrokerMetrics Metrics { get; }
 
     /// <summary>Where the broker's refusals are counted and their log lines rate-limited.</summary>
     internal RefusalLog Refusals { get; }

@@ -40,6 +40,25 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int BoundPort { get; private set; }
 
+    /// <summary>Counts the open connections whose CONNECT authenticated, by kind (one pass, for a metrics scrape).</summary>
+    public void CountAuthenticated(out int devices, out int ops)
+    {
+        devices = 0;
+        ops = 0;
+        foreach (var (_, connection) in _connects)
+        {
+            switch (connection.Identity)
+            {
+                case { IsOps: true }:
+                    ops++;
+                    break;
+                case { }:
+                    devices++;
+                    break;
+            }
+        }
+    }
+
     /// <summary>A live connection by its remote end point: what its CONNECT said, who it authenticated as.</summary>
     public GuardedConnection? GetConnection(EndPoint? remote) => remote is not null && _connects.TryGetValue(remote, out var connection) ? connection : null;
 
