@@ -103,6 +103,17 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// <summary>The port MQTT listens on.</summary>
     public int Port => Adapter.BoundPort;
 
+    /// <summary>Serves one MQTT connection carried by a WebSocket (the gateway's <c>/mqtt</c> endpoint) through the
+    /// same guards as a TCP connection: connection caps, CONNECT timeout, frame guard, authentication, topic rules and
+    /// direct delivery. Completes when the connection ends; false when it was refused before MQTT (caps, not
+    /// serving).</summary>
+    /// <param name="transport">The WebSocket's bytes as a stream (binary messages).</param>
+    /// <param name="remote">The HTTP peer.</param>
+    /// <param name="local">The HTTP server's end point.</param>
+    /// <param name="abort">Closes the connection at once.</param>
+    public Task<bool> ServeWebSocketAsync(Stream transport, IPEndPoint remote, IPEndPoint local, Action abort) =>
+        Adapter.ServeStreamAsync(transport, new WebSocketEndPoint(remote), local, abort);
+
     /// <summary>True from the server's start until it is stopped: it listens and serves clients.</summary>
     public bool IsStarted => _server.IsStarted;
 

@@ -7,6 +7,7 @@ using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
+using Pantri.Iot.Gateway.Entry.WebSockets;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
@@ -80,13 +81,14 @@ public static class GatewayBuilderExtensions
     }
 
     /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, liveness (<c>/healthz</c>), readiness (<c>/readyz</c>) and
-    /// the Prometheus metrics (<c>/metrics</c>).</summary>
+    /// the Prometheus metrics (<c>/metrics</c>) and MQTT over WebSockets (<c>/mqtt</c>; needs <c>UseWebSockets</c>).</summary>
     public static IEndpointRouteBuilder MapPantriApi(this IEndpointRouteBuilder app)
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();
+        app.MapPantriMqttWebSocket();
         return app;
     }
 

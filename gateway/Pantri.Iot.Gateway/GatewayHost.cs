@@ -23,6 +23,7 @@ public static class GatewayHost
         builder.AddPantriGateway();
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
