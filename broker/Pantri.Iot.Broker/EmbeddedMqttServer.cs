@@ -114,6 +114,32 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     public Task<bool> ServeWebSocketAsync(Stream transport, IPEndPoint remote, IPEndPoint local, Action abort) =>
         Adapter.ServeStreamAsync(transport, new WebSocketEndPoint(remote), local, abort);
 
+    /// <summary>Disconnects every client connected over a WebSocket (DISCONNECT "server shutting down"). Called when
+    /// the gateway has drained, before the HTTP server stops: the HTTP server would otherwise wait its whole shutdown
+    /// timeout for those connections (they are HTTP requests) before the broker closes them with the TCP ones.</summary>
+    public async Task DisconnectWebSocketClientsAsync()
+    {
+        if (!_server.IsStarted)
+        {
+            return;
+        }
+
+        foreach (var client in await _server.GetClientsAsync().ConfigureAwait(false))
+        {
+            if (client.RemoteEndPoint is WebSocketEndPoint)
+            {
+                try
+                {
+                    await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.ServerShuttingDown }).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+
     /// <summary>True from the server's start until it is stopped: it listens and serves clients.</summary>
     public bool IsStarted => _server.IsStarted;
 

@@ -1,5 +1,6 @@
 using Serilog;
 using Microsoft.Extensions.Options;
+using Pantri.Iot.Gateway.Entry.WebSockets;
 using Pantri.Iot.Gateway.Telemetry;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -44,6 +45,7 @@ public static class GatewayHost
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseWebSockets();
+        app.UsePantriOpsDashboard();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -49,6 +49,25 @@ public sealed class MqttWebSocketTests : GatewayTest
         await ops.DisconnectAsync();
     }
 
+    [Test]
+    public async Task The_gateway_stops_promptly_with_websocket_clients_connected()
+    {
+        var gateway = await TestGateway.StartAsync();
+        await using var button = await TestDevice.ConnectWebSocketAsync(gateway.HttpBase, DemoCredentials.Button, gateway.Demo.ButtonKey);
+        await button.RequestAsync(DeviceTopicKind.Trigger, """{"RequestId": "ws-stop"}""");
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+
+        await gateway.DisposeAsync();
+
+        Assert.That(stopping.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+        for (var i = 0; i < 50 && button.Client.IsConnected; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.That(button.Client.IsConnected, Is.False, "the broker closed the WebSocket connection");
+    }
+
     [TestCase(MqttProtocolVersion.V500)]
     [TestCase(MqttProtocolVersion.V311)]
     public async Task A_wrong_key_is_refused_as_over_tcp(MqttProtocolVersion version)
