@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need (Debian's Mosquitto broker and clients, libmosquitto-dev
 # and a C compiler for the firmware sample), then runs every test, checks the SDK as a NuGet package and publishes the
-# Raspberry Pi sample. Safe to run on a fresh Debian 12 machine with the .NET 10 SDK; does nothing extra when all is there.
+# Raspberry Pi sample; Chromium and chromium-driver for the ops dashboard's browser test. Safe to run on a fresh
+# Debian 12 machine with the .NET 10 SDK; does nothing extra when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,9 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(
 command -v mosquitto_rr >/dev/null 2>&1 || missing+=(mosquitto-clients)
 dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
 { command -v cc && command -v make; } >/dev/null 2>&1 || missing+=(build-essential)
+# The ops dashboard's browser test drives Debian's headless Chromium through its chromedriver.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -137,7 +137,7 @@ public sealed class BrokerHostedService(
         _ => RefusalReasons.ConnectPrefix + "not-authorized",
     };
 
-    private static IPAddress? SourceAddress(EndPoint? remote) => (remote as IPEndPoint)?.Address is { } address
+    private static IPAddress? SourceAddress(EndPoint? remote) => (remote is Transport.WebSocketEndPoint ws ? ws.Peer : remote as IPEndPoint)?.Address is { } address
         ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)
         : null;
 

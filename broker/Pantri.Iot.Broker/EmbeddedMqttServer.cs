@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,7 +40,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
     /// category <c>MQTTnet</c>. The connection cap is lowered here to fit the open-file limit (see
     /// <see cref="BrokerOptions.MaxConnections"/>).</summary>
-    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time)
+    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -62,6 +63,18 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             o.ConnectTimeout,
             o.ParsedProxyAddresses());
         Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger);
+        Metrics = new BrokerMetrics(meterFactory, Adapter);
+        Refusals.Counted = reason =>
+        {
+            if (reason == RefusalReasons.QueueOverflow)
+            {
+                Metrics.Dropped();
+            }
+            else
+            {
+                Metrics.Refused(reason);
+            }
+        };
         var serverOptions = new MqttServerOptionsBuilder()
             .WithoutDefaultEndpoint()
             .WithMaxPendingMessagesPerClient(o.MaxPendingMessagesPerClient)
@@ -75,6 +88,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// open-file limit.</summary>
     public int MaxConnections { get; }
 
+    /// <summary>The broker's instruments.</summary>
+    public BrokerMetrics Metrics { get; }
+
     /// <summary>Where the broker's refusals are counted and their log lines rate-limited.</summary>
     internal RefusalLog Refusals { get; }
 
@@ -86,6 +102,43 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 
     /// <summary>The port MQTT listens on.</summary>
     public int Port => Adapter.BoundPort;
+
+    /// <summary>Serves one MQTT connection carried by a WebSocket (the gateway's <c>/mqtt</c> endpoint) through the
+    /// same guards as a TCP connection: connection caps, CONNECT timeout, frame guard, authentication, topic rules and
+    /// direct delivery. Completes when the connection ends; false when it was refused before MQTT (caps, not
+    /// serving).</summary>
+    /// <param name="transport">The WebSocket's bytes as a stream (binary messages).</param>
+    /// <param name="remote">The HTTP peer.</param>
+    /// <param name="local">The HTTP server's end point.</param>
+    /// <param name="abort">Closes the connection at once.</param>
+    public Task<bool> ServeWebSocketAsync(Stream transport, IPEndPoint remote, IPEndPoint local, Action abort) =>
+        Adapter.ServeStreamAsync(transport, new WebSocketEndPoint(remote), local, abort);
+
+    /// <summary>Disconnects every client connected over a WebSocket (DISCONNECT "server shutting down"). Called when
+    /// the gateway has drained, before the HTTP server stops: the HTTP server would otherwise wait its whole shutdown
+    /// timeout for those connections (they are HTTP requests) before the broker closes them with the TCP ones.</summary>
+    public async Task DisconnectWebSocketClientsAsync()
+    {
+        if (!_server.IsStarted)
+        {
+            return;
+        }
+
+        foreach (var client in await _server.GetClientsAsync().ConfigureAwait(false))
+        {
+            if (client.RemoteEndPoint is WebSocketEndPoint)
+            {
+                try
+                {
+                    await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.ServerShuttingDown }).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
 
     /// <summary>True from the server's start until it is stopped: it listens and serves clients.</summary>
     public bool IsStarted => _server.IsStarted;

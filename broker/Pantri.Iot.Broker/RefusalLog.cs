@@ -15,6 +15,9 @@ internal sealed class RefusalLog : IDisposable
     private readonly ConcurrentDictionary<string, Counter> _counters = new(StringComparer.Ordinal);
     private readonly ITimer _timer;
 
+    /// <summary>Called with the reason of every refusal counted (the metrics hook).</summary>
+    public Action<string>? Counted { get; set; }
+
     /// <summary>Starts the window timer on <paramref name="time"/>.</summary>
     public RefusalLog(ILogger logger, TimeProvider time, int linesPerWindow, TimeSpan window)
     {
@@ -27,6 +30,7 @@ internal sealed class RefusalLog : IDisposable
     /// <summary>Counts one refusal of <paramref name="reason"/>; true when the caller should log its line.</summary>
     public bool ShouldLog(string reason)
     {
+        Counted?.Invoke(reason);
         var counter = _counters.GetOrAdd(reason, static _ => new Counter());
         if (Interlocked.Increment(ref counter.Seen) <= _linesPerWindow)
         {

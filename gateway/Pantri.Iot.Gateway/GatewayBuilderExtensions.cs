@@ -7,12 +7,14 @@ using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
+using Pantri.Iot.Gateway.Entry.WebSockets;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
+using Pantri.Iot.Gateway.Telemetry;
 
 namespace Pantri.Iot.Gateway;
 
@@ -31,6 +33,7 @@ public static class GatewayBuilderExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddPantriMetrics();
 
         // First of the hosted services, so it is created before anything opens the store: one gateway per directory.
         services.AddSingleton<DataDirectoryLock>();
@@ -77,12 +80,15 @@ public static class GatewayBuilderExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, liveness (<c>/healthz</c>) and readiness (<c>/readyz</c>).</summary>
+    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, liveness (<c>/healthz</c>), readiness (<c>/readyz</c>) and
+    /// the Prometheus metrics (<c>/metrics</c>) and MQTT over WebSockets (<c>/mqtt</c>; needs <c>UseWebSockets</c>).</summary>
     public static IEndpointRouteBuilder MapPantriApi(this IEndpointRouteBuilder app)
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
         app.MapPantriHealthChecks();
+        app.MapPantriMetrics();
+        app.MapPantriMqttWebSocket();
         return app;
     }
 

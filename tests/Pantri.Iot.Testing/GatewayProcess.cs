@@ -11,6 +11,7 @@ public sealed class GatewayProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConsoleLogErrors _loggedErrors = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     private GatewayProcess(Process process, string dataDirectory, int mqttPort, int httpPort)
     {
@@ -21,6 +22,9 @@ public sealed class GatewayProcess : IDisposable
     }
 
     public string DataDirectory { get; }
+
+    /// <summary>Every line the process wrote to stdout so far.</summary>
+    public IReadOnlyList<string> OutputLines => [.. _output];
 
     public int MqttPort { get; }
 
@@ -58,7 +62,14 @@ public sealed class GatewayProcess : IDisposable
 
         var process = Process.Start(info)!;
         var gateway = new GatewayProcess(process, dataDirectory, mqttPort, httpPort);
-        process.OutputDataReceived += (_, e) => gateway._loggedErrors.Add(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            gateway._loggedErrors.Add(e.Data);
+            if (e.Data is not null)
+            {
+                gateway._output.Enqueue(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

@@ -52,10 +52,27 @@ public sealed class TestDevice : IAsyncDisposable
         return result.ResultCode;
     }
 
-    public static async Task<TestDevice> ConnectAsync(int port, string deviceId, string key, MqttProtocolVersion version = MqttProtocolVersion.V500, bool subscribeAck = true)
+    /// <summary>Options for MQTT over WebSockets at <c>{httpBase}/mqtt</c> (subprotocol <c>mqtt</c>).</summary>
+    public static MqttClientOptions WebSocketOptions(Uri httpBase, string clientId, string userName, string password, MqttProtocolVersion version = MqttProtocolVersion.V500) =>
+        new MqttClientOptionsBuilder()
+            .WithWebSocketServer(o => o.WithUri(new UriBuilder(httpBase) { Scheme = "ws", Path = "/mqtt" }.Uri.ToString()))
+            .WithClientId(clientId)
+            .WithCredentials(userName, password)
+            .WithProtocolVersion(version)
+            .WithTimeout(TimeSpan.FromSeconds(10))
+            .Build();
+
+    public static Task<TestDevice> ConnectAsync(int port, string deviceId, string key, MqttProtocolVersion version = MqttProtocolVersion.V500, bool subscribeAck = true) =>
+        ConnectAsync(Options(port, deviceId, deviceId, key, version), deviceId, subscribeAck);
+
+    /// <summary>Connects a device over MQTT over WebSockets.</summary>
+    public static Task<TestDevice> ConnectWebSocketAsync(Uri httpBase, string deviceId, string key, MqttProtocolVersion version = MqttProtocolVersion.V500, bool subscribeAck = true) =>
+        ConnectAsync(WebSocketOptions(httpBase, deviceId, deviceId, key, version), deviceId, subscribeAck);
+
+    private static async Task<TestDevice> ConnectAsync(MqttClientOptions options, string deviceId, bool subscribeAck)
     {
         var client = new MqttClientFactory().CreateMqttClient();
-        var result = await client.ConnectAsync(Options(port, deviceId, deviceId, key, version));
+        var result = await client.ConnectAsync(options);
         if (result.ResultCode != MqttClientConnectResultCode.Success)
         {
             client.Dispose();

@@ -1,10 +1,8 @@
-using System.Net.Sockets;
-
 namespace Pantri.Iot.Broker.Transport;
 
-/// <summary>One live TCP connection of <see cref="GuardedTcpServerAdapter"/>: what its CONNECT packet said and who it
-/// authenticated as, for the broker's checks that MQTTnet's events do not carry.</summary>
-internal sealed class GuardedConnection(Socket socket)
+/// <summary>One live connection of <see cref="GuardedTcpServerAdapter"/> (TCP or WebSocket): what its CONNECT packet
+/// said and who it authenticated as, for the broker's checks that MQTTnet's events do not carry.</summary>
+internal sealed class GuardedConnection(Action abort)
 {
     /// <summary>What the CONNECT said about its Will; null until a CONNECT was read (or when it was malformed).</summary>
     public ConnectPacketInfo? Connect { get; set; }
@@ -12,17 +10,6 @@ internal sealed class GuardedConnection(Socket socket)
     /// <summary>The identity the CONNECT was validated as; null until then.</summary>
     public ClientIdentity? Identity { get; set; }
 
-    /// <summary>Closes the connection at once (no DISCONNECT); MQTTnet sees its socket fail and cleans up.</summary>
-    public void Abort()
-    {
-        try
-        {
-            socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-        }
-
-        socket.Dispose();
-    }
+    /// <summary>Closes the connection at once (no DISCONNECT); MQTTnet sees its transport fail and cleans up.</summary>
+    public void Abort() => abort();
 }

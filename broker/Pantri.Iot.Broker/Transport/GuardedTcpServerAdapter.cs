@@ -40,6 +40,25 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
     /// <summary>The port actually bound (useful when 0 was asked for).</summary>
     public int BoundPort { get; private set; }
 
+    /// <summary>Counts the open connections whose CONNECT authenticated, by kind (one pass, for a metrics scrape).</summary>
+    public void CountAuthenticated(out int devices, out int ops)
+    {
+        devices = 0;
+        ops = 0;
+        foreach (var (_, connection) in _connects)
+        {
+            switch (connection.Identity)
+            {
+                case { IsOps: true }:
+                    ops++;
+                    break;
+                case { }:
+                    devices++;
+                    break;
+            }
+        }
+    }
+
     /// <summary>A live connection by its remote end point: what its CONNECT said, who it authenticated as.</summary>
     public GuardedConnection? GetConnection(EndPoint? remote) => remote is not null && _connects.TryGetValue(remote, out var connection) ? connection : null;
 
@@ -163,7 +182,7 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
                 backoff = TimeSpan.Zero;
             }
 
-            if (!TryAdmit(client, out var address))
+            if (!TryAdmit(client.RemoteEndPoint, out var address))
             {
                 client.Dispose();
                 continue;
@@ -175,9 +194,9 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
     }
 
     /// <summary>Counts a new connection against the caps; false (and the connection refused) above either.</summary>
-    private bool TryAdmit(Socket client, out IPAddress? address)
+    private bool TryAdmit(EndPoint? remote, out IPAddress? address)
     {
-        address = (client.RemoteEndPoint as IPEndPoint)?.Address;
+        address = (remote is WebSocketEndPoint ws ? ws.Peer : remote as IPEndPoint)?.Address;
         if (address is { IsIPv4MappedToIPv6: true })
         {
             address = address.MapToIPv4();
@@ -186,7 +205,7 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         if (Interlocked.Increment(ref _connections) > limits.MaxConnections)
         {
             Interlocked.Decrement(ref _connections);
-            Refuse(RefusalReasons.ConnectionCap, client.RemoteEndPoint);
+            Refuse(RefusalReasons.ConnectionCap, remote);
             return false;
         }
 
@@ -200,7 +219,7 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         {
             Release(address);
             Interlocked.Decrement(ref _connections);
-            Refuse(RefusalReasons.AddressCap, client.RemoteEndPoint);
+            Refuse(RefusalReasons.AddressCap, remote);
             return false;
         }
 
@@ -229,10 +248,65 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         try
         {
             remote = socket.RemoteEndPoint!;
-            var connection = new GuardedConnection(socket);
-            _connects[remote] = connection;
             socket.NoDelay = true;
-            var stream = new MqttFrameGuardStream(new NetworkStream(socket, ownsSocket: true), limits.MaxPacketSize, info => connection.Connect = info);
+            await ServeAsync(new NetworkStream(socket, ownsSocket: true), remote, socket.LocalEndPoint!, () => Abort(socket)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // Gone before it was served.
+        }
+        finally
+        {
+            Released(remote, address);
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>Serves one MQTT connection that arrived over another transport (a WebSocket of the gateway's HTTP
+    /// server) exactly as a TCP one: the same connection caps (counted with the TCP connections), CONNECT timeout,
+    /// frame guard, identity binding and session handling. Returns when the connection ends, or at once (false) when
+    /// the caps refuse it or the broker is not serving. <paramref name="abort"/> closes the connection at once.</summary>
+    public async Task<bool> ServeStreamAsync(Stream transport, WebSocketEndPoint remote, EndPoint local, Action abort)
+    {
+        if (ClientHandler is null || _stopping is null || !TryAdmit(remote, out var address))
+        {
+            return false;
+        }
+
+        try
+        {
+            await ServeAsync(transport, remote, local, abort).ConfigureAwait(false);
+        }
+        finally
+        {
+            Released(remote, address);
+        }
+
+        return true;
+    }
+
+    private static void Abort(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+
+        socket.Dispose();
+    }
+
+    /// <summary>The part every transport shares, once a connection is admitted: register it for the broker's checks,
+    /// guard its frames, wait for its CONNECT, then hand it to MQTTnet.</summary>
+    private async Task ServeAsync(Stream transport, EndPoint remote, EndPoint local, Action abort)
+    {
+        try
+        {
+            var connection = new GuardedConnection(abort);
+            _connects[remote] = connection;
+            var stream = new MqttFrameGuardStream(transport, limits.MaxPacketSize, info => connection.Connect = info);
             await using (stream.ConfigureAwait(false))
             {
                 if (!await ReceiveConnectAsync(stream, remote).ConfigureAwait(false))
@@ -246,31 +320,31 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
                     return;
                 }
 
-                var channel = new MqttTcpChannel(stream, socket.LocalEndPoint!, remote, null);
+                var channel = new MqttTcpChannel(stream, local, remote, null);
                 var writer = new MqttBufferWriter(_options!.WriterBufferSize, _options.WriterBufferSizeMax);
                 using var adapter = new MqttChannelAdapter(channel, new MqttPacketFormatterAdapter(writer), packetLogger);
                 await handler(adapter).ConfigureAwait(false);
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException or System.Net.WebSockets.WebSocketException)
         {
             // A client that went away or broke the frame limit; MQTTnet has already cleaned up its session.
         }
-        finally
+    }
+
+    private void Released(EndPoint? remote, IPAddress? address)
+    {
+        if (remote is not null)
         {
-            if (remote is not null)
-            {
-                _connects.TryRemove(remote, out _);
-            }
-
-            if (address is not null)
-            {
-                Release(address);
-            }
-
-            Interlocked.Decrement(ref _connections);
-            socket.Dispose();
+            _connects.TryRemove(remote, out _);
         }
+
+        if (address is not null)
+        {
+            Release(address);
+        }
+
+        Interlocked.Decrement(ref _connections);
     }
 
     /// <summary>Waits at most the CONNECT timeout for the whole CONNECT packet; false (connection to be closed) when it

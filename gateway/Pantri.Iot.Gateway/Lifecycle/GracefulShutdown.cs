@@ -92,6 +92,9 @@ public sealed partial class GracefulShutdown(
             // The host's own shutdown timeout ran out first.
         }
 
+        // MQTT over WebSockets rides on HTTP requests: close those connections now, or the HTTP server (stopped before
+        // the broker) would wait its shutdown timeout for them.
+        await broker.DisconnectWebSocketClientsAsync().ConfigureAwait(false);
         var inFlight = Volatile.Read(ref _inFlight);
         if (inFlight > 0 || undelivered > 0)
         {

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Pantri.Iot.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Security;
@@ -22,6 +23,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private readonly OutboundPublisher _outbound;
     private readonly DeviceDirectory _directory;
     private readonly ILogger<CommandWriter> _logger;
+    private readonly GatewayMetrics _metrics;
     private readonly Channel<WorkItem> _queue;
     private Thread? _thread;
     private UnitOfWork? _work;
@@ -43,8 +45,9 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private long _busySince;
 
     /// <summary>Creates the writer; <see cref="StartAsync"/> loads the state.</summary>
-    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, ILogger<CommandWriter> logger)
+    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, GatewayMetrics metrics, ILogger<CommandWriter> logger)
     {
+        ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _time = time;
@@ -52,7 +55,9 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         _outbound = outbound;
         _directory = directory;
         _logger = logger;
+        _metrics = metrics;
         _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(_options.MaxQueuedCommands) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        metrics.ObserveQueueDepth(() => _queue.Reader.Count);
     }
 
     /// <summary>Runs <paramref name="command"/> on the writer thread and completes after its batch is committed. When
@@ -268,6 +273,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
     private bool Commit(UnitOfWork work, int count)
     {
+        var started = _time.GetTimestamp();
         try
         {
             _store.Commit(work.Seal());
@@ -279,6 +285,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
 
         work.Committed();
+        _metrics.BatchCommitted(count, _time.GetElapsedTime(started));
         return true;
     }
 

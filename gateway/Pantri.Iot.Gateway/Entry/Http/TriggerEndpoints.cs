@@ -5,6 +5,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Commands;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Security;
+using Pantri.Iot.Gateway.Telemetry;
 
 namespace Pantri.Iot.Gateway.Entry.Http;
 
@@ -20,8 +21,9 @@ public static class TriggerEndpoints
         return app;
     }
 
-    private static async Task<IResult> TriggerAsync(HttpContext http, CommandWriter writer, DeviceDirectory devices, AccountClaims claims, CancellationToken cancellationToken)
+    private static async Task<IResult> TriggerAsync(HttpContext http, CommandWriter writer, DeviceDirectory devices, AccountClaims claims, GatewayMetrics metrics, CancellationToken cancellationToken)
     {
+        var started = metrics.Start();
         var headers = http.Request.Headers;
         CommandSource source;
         var deviceKey = headers[HttpHeaders.DeviceKey].ToString();
@@ -50,6 +52,7 @@ public static class TriggerEndpoints
         }
 
         var ack = await writer.SubmitAsync(ToCommand(headers, source), cancellationToken).ConfigureAwait(false);
+        metrics.CommandAnswered(DeviceTopicKind.Trigger, ack.Ack.Id, "http", started);
         return new AckResult(ack);
     }
 

@@ -2,6 +2,7 @@ using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Commands;
 using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Telemetry;
 
 namespace Pantri.Iot.Gateway.Entry.Mqtt;
 
@@ -9,17 +10,19 @@ namespace Pantri.Iot.Gateway.Entry.Mqtt;
 /// hand it to the writer, then publish the committed ack — exactly one per command, as the contract promises: to a
 /// MQTT 5 ResponseTopic inside the device's own namespace (with the CorrelationData echoed) when the request named
 /// one, otherwise to <c>…/ack</c>.</summary>
-public sealed class MqttRequestHandler(CommandWriter writer, IGatewayPublisher publisher) : IDeviceMessageHandler
+public sealed class MqttRequestHandler(CommandWriter writer, IGatewayPublisher publisher, GatewayMetrics metrics) : IDeviceMessageHandler
 {
     /// <inheritdoc/>
     public async Task HandleAsync(DeviceMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        var started = metrics.Start();
         var ack = await writer.SubmitAsync(ToCommand(message), cancellationToken).ConfigureAwait(false);
         var reply = Topics.IsOwnResponseTopic(message.DeviceId, message.ResponseTopic)
             ? new OutboundMessage(message.ResponseTopic!, ack.Json, CorrelationData: message.CorrelationData)
             : new OutboundMessage(Topics.Device(message.DeviceId, DeviceTopicKind.Ack), ack.Json);
         await publisher.PublishAsync(reply, cancellationToken).ConfigureAwait(false);
+        metrics.CommandAnswered(message.Kind, ack.Ack.Id, "mqtt", started);
     }
 
     private static DeviceCommand ToCommand(DeviceMessage message)
