@@ -92,13 +92,19 @@ public sealed class DashboardBrowserTests
 
     private static string Describe(ChromeDriver browser) => "connection: " + browser.FindElement(By.Id("connection")).Text;
 
-    /// <summary>Saves the page to the test's output and, in a source checkout, to <c>docs/ops-dashboard.png</c>.</summary>
+    /// <summary>Saves the page to the test's output; with <c>PANTRI_UPDATE_SCREENSHOT=1</c> also to the README's
+    /// <c>docs/ops-dashboard.png</c> (opt-in, so a test run leaves the checkout unchanged).</summary>
     private static void SaveScreenshot(ChromeDriver browser)
     {
         var shot = browser.GetScreenshot();
         var path = Path.Combine(TestContext.CurrentContext.WorkDirectory, "ops-dashboard.png");
         shot.SaveAsFile(path);
         TestContext.AddTestAttachment(path, "the ops dashboard");
+        if (Environment.GetEnvironmentVariable("PANTRI_UPDATE_SCREENSHOT") != "1")
+        {
+            return;
+        }
+
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Pantri.Iot.sln")))
