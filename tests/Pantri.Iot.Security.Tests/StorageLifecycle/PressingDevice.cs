@@ -76,6 +76,13 @@ internal sealed class PressingDevice(string deviceId, string key, long instructi
                 await PublishAsync(client, retry, stop);
             }
 
+            // And the last press it did see acknowledged, as a device does that is not sure its ack arrived: this one is
+            // certainly stored, so its answer must be a replay of the same command, whatever moment the last kill hit.
+            if (_acks.LastOrDefault(a => a.Replayed != true)?.RequestId is { } lastAcked)
+            {
+                await PublishAsync(client, lastAcked, stop);
+            }
+
             while (!stop.IsCancellationRequested)
             {
                 await PublishAsync(client, $"{DeviceId}-{Interlocked.Increment(ref _presses)}", stop);
