@@ -10,6 +10,7 @@ using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Retail;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
@@ -54,6 +55,10 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
+        // After the writer (which loads storage): sends the outbox to the retailer, off the ack path.
+        services.AddOptions<RetailOptions>().BindConfiguration(RetailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SandboxRetailer>();
+        services.AddHostedService<RetailDispatcher>();
         services.AddSingleton<UserTokens>();
         services.AddHostedService<DemoHousehold>();
         services.AddSingleton<OpsStateRebuild>();

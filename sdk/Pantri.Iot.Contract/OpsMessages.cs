@@ -75,8 +75,14 @@ public sealed record OrderStatus
     [JsonPropertyName(FieldNames.InstructionRef)]
     public required long InstructionRef { get; init; }
 
-    /// <summary>Placed, Submitted, Confirmed, Delivered, Failed or Cancelled.</summary>
+    /// <summary>Placed, Submitted, Confirmed, Shipped, Delivered, Rejected, Failed or Cancelled.</summary>
     public required string State { get; init; }
+
+    /// <summary>Who moved it last: household, retailer or gateway (absent in older messages).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Why it is in this state, when there is more to say (a retailer's refusal, a failure).</summary>
+    public string? Reason { get; init; }
 
     /// <summary>Product to order.</summary>
     public required string Product { get; init; }

@@ -32,6 +32,8 @@ public static class ContractViews
             OrderRef = order.Ref,
             InstructionRef = order.InstructionRef,
             State = order.State.ToString(),
+            Source = order.History.Count > 0 && order.History[^1].Source.Length > 0 ? order.History[^1].Source : null,
+            Reason = order.History.Count > 0 ? order.History[^1].Reason : null,
             Product = order.Product,
             Retailer = order.Retailer,
             Quantity = order.Quantity,
