@@ -57,7 +57,12 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         // After the writer (which loads storage): sends the outbox to the retailer, off the ack path.
         services.AddOptions<RetailOptions>().BindConfiguration(RetailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetailersOptions>()
+            .Configure<IConfiguration>((o, config) => config.GetSection(RetailerOptions.SectionName).Bind(o.Retailers))
+            .Validate(o => o.Retailers.Values.All(r => r.Problem() is null), "Pantri:Retailers: each retailer needs a valid Kind; a Webhook one an absolute http(s) Url and a Secret of at least 16 characters")
+            .ValidateOnStart();
         services.AddSingleton<SandboxRetailer>();
+        services.AddSingleton<RetailerDirectory>();
         services.AddHostedService<RetailDispatcher>();
         services.AddSingleton<UserTokens>();
         services.AddHostedService<DemoHousehold>();

@@ -16,6 +16,11 @@ public sealed class RetailOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>The gateway's public base URL (e.g. <c>https://pantri.example.com/</c>): webhook retailers get
+    /// <c>{CallbackBaseUrl}v1/retailers/{retailer}/orders/{OrderRef}/status</c> as the order's CallbackUrl. Unset: no
+    /// CallbackUrl is sent (the retailer is told the URL out of band).</summary>
+    public Uri? CallbackBaseUrl { get; set; }
+
     /// <summary>How long the sandbox retailer waits before each step of an accepted order: Submitted → Confirmed →
     /// Shipped → Delivered (default 3 s, so the whole lifecycle takes about 10 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]

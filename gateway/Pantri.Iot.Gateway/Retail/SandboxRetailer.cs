@@ -24,9 +24,9 @@ public sealed class SandboxRetailer(IOptions<RetailOptions> options) : IRetailer
     public Task<SubmissionResult> SubmitAsync(Order order, CancellationToken cancellationToken) =>
         Task.FromResult(new SubmissionResult(OrderState.Submitted, Note));
 
-    /// <summary>The steps due at <paramref name="now"/>: each order whose last change is at least one step old, with
-    /// the state it moves to.</summary>
-    public IEnumerable<(Order Order, OrderState To)> DueSteps(IGatewayStore store, DateTimeOffset now, int limit)
+    /// <summary>The steps due at <paramref name="now"/>: each order of a retailer the sandbox <paramref name="serves"/>
+    /// whose last change is at least one step old, with the state it moves to.</summary>
+    public IEnumerable<(Order Order, OrderState To)> DueSteps(IGatewayStore store, Func<string, bool> serves, DateTimeOffset now, int limit)
     {
         ArgumentNullException.ThrowIfNull(store);
         var step = options.Value.SandboxStep;
@@ -34,7 +34,7 @@ public sealed class SandboxRetailer(IOptions<RetailOptions> options) : IRetailer
         {
             foreach (var order in store.FindOrdersInState(from, limit))
             {
-                if (order.UpdatedAt + step <= now)
+                if (order.UpdatedAt + step <= now && serves(order.Retailer))
                 {
                     yield return (order, to);
                 }
