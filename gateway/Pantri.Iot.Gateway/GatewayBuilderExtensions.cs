@@ -87,11 +87,12 @@ public static class GatewayBuilderExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, liveness (<c>/healthz</c>) and readiness (<c>/readyz</c>).</summary>
+    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, retailer status callbacks, liveness (<c>/healthz</c>) and readiness (<c>/readyz</c>).</summary>
     public static IEndpointRouteBuilder MapPantriApi(this IEndpointRouteBuilder app)
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
+        app.MapRetailerCallbacks();
         app.MapPantriHealthChecks();
         return app;
     }
