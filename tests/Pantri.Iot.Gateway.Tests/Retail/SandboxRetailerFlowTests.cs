@@ -104,6 +104,64 @@ public sealed class SandboxRetailerFlowTests
         Directory.Delete(dir, recursive: true);
     }
 
+    [Test]
+    public async Task A_gateway_killed_after_the_retailer_accepted_but_before_it_recorded_submitted_resends_under_the_same_key_and_converges()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "pantri-resend-" + Guid.NewGuid().ToString("N"));
+        await using var retailer = await LocalRetailer.StartAsync();
+        GatewayProcess? first = null;
+        // The retailer takes the order, then the gateway dies before it can read the answer and commit Submitted.
+        retailer.Then(async http =>
+        {
+            first!.Kill();
+            await first.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            http.Response.StatusCode = 200;
+        });
+        long orderRef;
+        using (first = await GatewayProcess.StartAsync(dir, retailer.Args("demo-retailer")))
+        {
+            var demo = DemoCredentials.Read(dir);
+            using var http = new HttpClient { BaseAddress = first.HttpBase };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/trigger");
+            request.Headers.Add(HttpHeaders.DeviceKey, demo.ButtonKey);
+            request.Headers.Add(HttpHeaders.InstructionRef, "123456789");
+            using var response = await http.SendAsync(request);
+            orderRef = (await response.Content.ReadFromJsonAsync<Acknowledgement>(ContractJson.Options))!.OrderRef!.Value;
+            Assert.That(await first.WaitForExitAsync(TimeSpan.FromSeconds(20)), Is.True, "killed while the retailer held the request");
+        }
+
+        using (var gateway = await GatewayProcess.StartAsync(dir, retailer.Args("demo-retailer")))
+        {
+            var demo = DemoCredentials.Read(dir);
+            using var http = new HttpClient { BaseAddress = gateway.HttpBase };
+            http.DefaultRequestHeaders.Add(HttpHeaders.UserAuth, demo.UserAuth);
+            var clock = Stopwatch.StartNew();
+            string? state = null;
+            while (clock.Elapsed < TimeSpan.FromSeconds(20) && state != "Submitted")
+            {
+                state = (await http.GetFromJsonAsync<OrderStatus>($"/v1/orders/{orderRef}", ContractJson.Options))?.State;
+                await Task.Delay(100);
+            }
+
+            Assert.That(state, Is.EqualTo("Submitted"), "our state converged after the restart");
+            gateway.Kill();
+            await gateway.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        var requests = retailer.Requests.ToList();
+        Assert.That(requests, Has.Count.EqualTo(2), "sent before the kill and once more after it");
+        Assert.That(requests.Select(r => r.IdempotencyKey).Distinct(), Is.EqualTo(new[] { orderRef.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
+            "both under one key: a retailer that honours it keeps one order");
+        Assert.That(requests[1].Body, Is.EqualTo(requests[0].Body), "the same order both times");
+        using (var store = new LiteDbGatewayStore(Path.Combine(dir, "pantri.db")))
+        {
+            Assert.That(store.FindOrder(orderRef)!.History.Count(h => h.State == OrderState.Submitted), Is.EqualTo(1));
+            Assert.That(store.PendingSubmissions(10), Is.Empty);
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
     private static bool IsState(MqttApplicationMessage message, long orderRef, string state) =>
         message.Topic == Topics.Device(DemoCredentials.Button, DeviceTopicKind.Orders) && Status(message) is { } status && status.OrderRef == orderRef && status.State == state;
 
