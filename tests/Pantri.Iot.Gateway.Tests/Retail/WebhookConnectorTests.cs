@@ -55,6 +55,8 @@ public sealed class WebhookConnectorTests
         Assert.That(seen!.State, Is.EqualTo("Rejected"));
         Assert.That(seen.Reason, Is.EqualTo("out of stock"), "the household sees why");
         Assert.That(seen.Source, Is.EqualTo(OrderSources.Retailer));
+        Assert.That(seen.History!.Select(h => (h.State, h.Source)), Is.EqualTo(new[] { ("Placed", OrderSources.Gateway), ("Rejected", OrderSources.Retailer) }),
+            "the app reads the transition history");
         Assert.That(again, Is.Not.EqualTo(orderRef));
     }
 
