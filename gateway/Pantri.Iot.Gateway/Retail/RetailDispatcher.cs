@@ -136,7 +136,7 @@ public sealed partial class RetailDispatcher(
         }
     }
 
-    [LoggerMessage(EventId = 3600, Level = LogLevel.Warning, Message = "Order dispatch is off (Pantri:Retail:Enabled = false): placed orders stay queued and are not sent to any retailer")]
+    [LoggerMessage(EventId = 3600, Level = LogLevel.Information, Message = "Order dispatch is off (Pantri:Retail:Enabled = false): placed orders stay queued and are not sent to any retailer")]
     private static partial void LogDisabled(ILogger logger);
 
     [LoggerMessage(EventId = 3601, Level = LogLevel.Error, Message = "An order dispatch round failed; what it did not finish stays queued for the next round")]

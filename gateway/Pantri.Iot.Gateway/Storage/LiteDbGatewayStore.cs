@@ -274,6 +274,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _db.CheckpointSize = 0;
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
+        // The dispatcher reads the outbox oldest first every poll; without the index that is a sort of the whole queue.
+        _outbox.EnsureIndex(e => e.QueuedAt);
         _commands.EnsureIndex(c => c.KeyHash);
         // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
         _commands.EnsureIndex(c => c.At);
