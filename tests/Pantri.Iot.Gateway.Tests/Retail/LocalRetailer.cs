@@ -116,7 +116,7 @@ internal sealed class LocalRetailer : IAsyncDisposable
         $"--Pantri:Retailers:{retailer}:Url={Url}",
         $"--Pantri:Retailers:{retailer}:Secret={Secret}",
         $"--Pantri:Retailers:{retailer}:RetryDelay=00:00:00.050",
-        $"--Pantri:Retailers:{retailer}:AttemptTimeout=00:00:00.500",
+        $"--Pantri:Retailers:{retailer}:AttemptTimeout=00:00:01.500",
         $"--Pantri:Retailers:{retailer}:MaxRetries=5",
     ];
 

@@ -16,7 +16,7 @@ public sealed class WebhookConnectorTests
     public async Task Resets_500_429_with_retry_after_and_timeouts_are_retried_under_one_idempotency_key_and_the_order_is_submitted_once()
     {
         await using var retailer = await LocalRetailer.StartAsync();
-        retailer.Then(LocalRetailer.Reset, LocalRetailer.Status(500), LocalRetailer.Status(429, retryAfter: "1"), LocalRetailer.Stall(TimeSpan.FromSeconds(3)));
+        retailer.Then(LocalRetailer.Reset, LocalRetailer.Status(500), LocalRetailer.Status(429, retryAfter: "1"), LocalRetailer.Stall(TimeSpan.FromSeconds(6)));
         await using var gateway = await TestGateway.StartAsync([.. retailer.Args("demo-retailer"), "--Pantri:Retailers:demo-retailer:BreakerMinimumThroughput=50"]);
 
         var orderRef = await PressAsync(gateway);
