@@ -43,7 +43,7 @@ public sealed class Order
     /// <summary>Every state it has been in, oldest first.</summary>
     public List<OrderTransition> History { get; set; } = [];
 
-    /// <summary>True while Placed, Submitted or Confirmed.</summary>
+    /// <summary>True while Placed, Submitted, Confirmed or Shipped.</summary>
     public bool IsOpen => OrderLifecycle.IsOpen(State);
 }
 
@@ -56,6 +56,12 @@ public sealed class OrderTransition
     /// <summary>When.</summary>
     public DateTimeOffset At { get; set; }
 
-    /// <summary>Who or what moved it.</summary>
+    /// <summary>Who or what moved it (a device, a user, a retailer's name).</summary>
     public string By { get; set; } = string.Empty;
+
+    /// <summary>household, retailer or gateway (<see cref="OrderSources"/>).</summary>
+    public string Source { get; set; } = string.Empty;
+
+    /// <summary>Why, when there is more to say than the state (a retailer's refusal, a failure).</summary>
+    public string? Reason { get; set; }
 }

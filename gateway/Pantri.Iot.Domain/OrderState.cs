@@ -2,7 +2,8 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace Pantri.Iot.Domain;
 
-/// <summary>Where an order is in its life. Placed, Submitted and Confirmed are open; the rest are closed.</summary>
+/// <summary>Where an order is in its life. Placed, Submitted, Confirmed and Shipped are open; the rest are closed.
+/// Stored by name, so new states are appended.</summary>
 public enum OrderState
 {
     /// <summary>Recorded by the gateway; not yet sent to the retailer.</summary>
@@ -17,11 +18,17 @@ public enum OrderState
     /// <summary>Arrived.</summary>
     Delivered,
 
-    /// <summary>The retailer refused it or it could not be sent.</summary>
+    /// <summary>It could not be sent (the retailer stayed unreachable), or it went wrong after it was sent.</summary>
     Failed,
 
     /// <summary>Cancelled by the household.</summary>
     Cancelled,
+
+    /// <summary>On its way: the retailer dispatched it (a household can no longer cancel it).</summary>
+    Shipped,
+
+    /// <summary>The retailer refused it for good (the reason is on the transition).</summary>
+    Rejected,
 }
 
 /// <summary>Order states as the API spells them.</summary>

@@ -5,7 +5,8 @@ namespace Pantri.Iot.Domain;
 /// <summary>Orders: placing one and moving it through its lifecycle.</summary>
 public sealed partial class ReplenishmentLedger
 {
-    /// <summary>Moves an open order to a new state. Delivery of a tracked item raises its level by the packs ordered.</summary>
+    /// <summary>Moves an open order of the household to a new state. Delivery of a tracked item raises its level by the
+    /// packs ordered.</summary>
     public OrderMoveResult MoveOrder(string accountId, long orderRef, OrderState to, string by, DateTimeOffset now)
     {
         if (!_openOrders.TryGetValue(orderRef, out var order) || order.AccountId != accountId)
@@ -13,6 +14,27 @@ public sealed partial class ReplenishmentLedger
             return new OrderMoveResult(OrderMoveOutcome.NotOpen, null, null);
         }
 
+        return Move(order, to, OrderSources.Household, by, null, now);
+    }
+
+    /// <summary>Moves an open order sent to <paramref name="retailer"/> on behalf of the retailer or the gateway's
+    /// dispatcher (<paramref name="source"/>), with a reason. Orders of another retailer are not found.</summary>
+    public OrderMoveResult AdvanceOrder(string retailer, long orderRef, OrderState to, string source, string? reason, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(retailer);
+        if (!_openOrders.TryGetValue(orderRef, out var order) || !string.Equals(order.Retailer, retailer, StringComparison.Ordinal))
+        {
+            return new OrderMoveResult(OrderMoveOutcome.NotOpen, null, null);
+        }
+
+        return Move(order, to, source, retailer, reason is null ? null : reason[..Math.Min(reason.Length, MaxReasonLength)], now);
+    }
+
+    /// <summary>Longest reason kept on a transition; a retailer's longer text is cut.</summary>
+    public const int MaxReasonLength = 500;
+
+    private OrderMoveResult Move(Order order, OrderState to, string source, string by, string? reason, DateTimeOffset now)
+    {
         if (!OrderLifecycle.CanMove(order.State, to))
         {
             return new OrderMoveResult(OrderMoveOutcome.NotAllowed, order, null);
@@ -21,7 +43,7 @@ public sealed partial class ReplenishmentLedger
         _journal.Touch(order, open: true);
         order.State = to;
         order.UpdatedAt = now;
-        order.History.Add(new OrderTransition { State = to, At = now, By = by });
+        order.History.Add(new OrderTransition { State = to, At = now, By = by, Source = source, Reason = reason });
         Changed(order);
         Instruction? raised = null;
         if (!order.IsOpen)
@@ -58,7 +80,7 @@ public sealed partial class ReplenishmentLedger
             Quantity = instruction.Quantity,
             CreatedAt = now,
             UpdatedAt = now,
-            History = [new OrderTransition { State = OrderState.Placed, At = now, By = actor.DeviceId ?? actor.Origin }],
+            History = [new OrderTransition { State = OrderState.Placed, At = now, By = actor.DeviceId ?? actor.Origin, Source = OrderSources.Gateway }],
         };
         _journal.Added(order);
         _openOrders[order.Ref] = order;

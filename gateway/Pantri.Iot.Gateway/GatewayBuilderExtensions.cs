@@ -11,6 +11,7 @@ using Pantri.Iot.Gateway.Entry.WebSockets;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Retail;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
@@ -57,6 +58,15 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
+        // After the writer (which loads storage): sends the outbox to the retailer, off the ack path.
+        services.AddOptions<RetailOptions>().BindConfiguration(RetailOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetailersOptions>()
+            .Configure<IConfiguration>((o, config) => config.GetSection(RetailerOptions.SectionName).Bind(o.Retailers))
+            .Validate(o => o.Retailers.Values.All(r => r.Problem() is null), "Pantri:Retailers: each retailer needs a valid Kind; a Webhook one an absolute http(s) Url and a Secret of at least 16 characters")
+            .ValidateOnStart();
+        services.AddSingleton<SandboxRetailer>();
+        services.AddSingleton<RetailerDirectory>();
+        services.AddHostedService<RetailDispatcher>();
         services.AddSingleton<UserTokens>();
         services.AddHostedService<DemoHousehold>();
         services.AddSingleton<OpsStateRebuild>();
@@ -80,12 +90,14 @@ public static class GatewayBuilderExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, liveness (<c>/healthz</c>), readiness (<c>/readyz</c>) and
-    /// the Prometheus metrics (<c>/metrics</c>) and MQTT over WebSockets (<c>/mqtt</c>; needs <c>UseWebSockets</c>).</summary>
+    /// <summary>Maps <c>POST /v1/trigger</c>, the setup API, retailer status callbacks, liveness (<c>/healthz</c>),
+    /// readiness (<c>/readyz</c>), the Prometheus metrics (<c>/metrics</c>) and MQTT over WebSockets (<c>/mqtt</c>; needs
+    /// <c>UseWebSockets</c>).</summary>
     public static IEndpointRouteBuilder MapPantriApi(this IEndpointRouteBuilder app)
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
+        app.MapRetailerCallbacks();
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();
         app.MapPantriMqttWebSocket();

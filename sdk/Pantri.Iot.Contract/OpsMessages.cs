@@ -75,8 +75,14 @@ public sealed record OrderStatus
     [JsonPropertyName(FieldNames.InstructionRef)]
     public required long InstructionRef { get; init; }
 
-    /// <summary>Placed, Submitted, Confirmed, Delivered, Failed or Cancelled.</summary>
+    /// <summary>Placed, Submitted, Confirmed, Shipped, Delivered, Rejected, Failed or Cancelled.</summary>
     public required string State { get; init; }
+
+    /// <summary>Who moved it last: household, retailer or gateway (absent in older messages).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Why it is in this state, when there is more to say (a retailer's refusal, a failure).</summary>
+    public string? Reason { get; init; }
 
     /// <summary>Product to order.</summary>
     public required string Product { get; init; }
@@ -92,4 +98,15 @@ public sealed record OrderStatus
 
     /// <summary>When it last changed.</summary>
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>Every state it entered, oldest first: only in <c>GET /v1/orders/{ref}</c>, absent from MQTT messages.</summary>
+    public IReadOnlyList<OrderStep>? History { get; init; }
 }
+
+/// <summary>A state an order entered.</summary>
+/// <param name="State">The state.</param>
+/// <param name="At">When.</param>
+/// <param name="Source">household, retailer or gateway.</param>
+/// <param name="By">Who: a user, a device, a retailer's name.</param>
+/// <param name="Reason">Why, when there is more to say.</param>
+public sealed record OrderStep(string State, DateTimeOffset At, string? Source, string By, string? Reason);

@@ -122,6 +122,52 @@ public sealed class ReplenishmentLedgerTests
         Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Cancelled, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen));
     }
 
+    [Test]
+    public void A_retailer_walks_an_order_to_delivery_recording_source_and_reason_and_delivery_raises_the_level()
+    {
+        var order = Level(5).PlacedOrder!;
+
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Submitted, OrderSources.Retailer, "accepted", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Shipped, OrderSources.Retailer, null, Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        var delivered = _ledger.AdvanceOrder("shop", order.Ref, OrderState.Delivered, OrderSources.Retailer, null, Now());
+
+        Assert.That(delivered.Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(delivered.ChangedInstruction!.Tracking!.Level, Is.EqualTo(17), "delivery reported by the retailer raises the level too");
+        Assert.That(order.History.Select(h => (h.State, h.Source)), Is.EqualTo(new[]
+        {
+            (OrderState.Placed, OrderSources.Gateway), (OrderState.Submitted, OrderSources.Retailer),
+            (OrderState.Shipped, OrderSources.Retailer), (OrderState.Delivered, OrderSources.Retailer),
+        }));
+        Assert.That(order.History[1].Reason, Is.EqualTo("accepted"));
+        Assert.That(order.History[1].By, Is.EqualTo("shop"));
+    }
+
+    [Test]
+    public void A_shipped_order_cannot_be_cancelled_or_rejected_and_another_retailer_cannot_move_an_order()
+    {
+        var order = Level(5).PlacedOrder!;
+
+        Assert.That(_ledger.AdvanceOrder("other-shop", order.Ref, OrderState.Confirmed, OrderSources.Retailer, null, Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen));
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Shipped, OrderSources.Retailer, null, Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Cancelled, "user", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed));
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Rejected, OrderSources.Retailer, "no", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed));
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Confirmed, OrderSources.Retailer, null, Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed), "never back");
+        Assert.That(_ledger.OpenOrderFor(Jar), Is.SameAs(order), "a shipped order is still open: the 409 rule holds");
+    }
+
+    [Test]
+    public void A_rejected_order_closes_with_the_retailers_reason_cut_to_its_limit_and_the_next_press_orders_again()
+    {
+        var order = _ledger.Trigger(_jar with { Origin = "trigger" }, Jar, NextRef, NextRef(), Now()).PlacedOrder!;
+
+        var rejected = _ledger.AdvanceOrder("shop", order.Ref, OrderState.Rejected, OrderSources.Retailer, new string('x', 600), Now());
+        var again = _ledger.Trigger(_jar with { Origin = "trigger" }, Jar, NextRef, NextRef(), Now());
+
+        Assert.That(rejected.Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(order.History[^1].Reason, Has.Length.EqualTo(ReplenishmentLedger.MaxReasonLength));
+        Assert.That(again.Id, Is.EqualTo(AckIds.OrderPlaced));
+    }
+
     private LedgerResult Level(double level) => _ledger.ReportLevel(_jar, Jar, level, NextRef, NextRef(), Now());
 
     private long NextRef() => ++_refs;

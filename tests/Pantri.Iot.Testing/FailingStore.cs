@@ -57,6 +57,10 @@ public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
 
     public IReadOnlyList<Order> FindOrders(string accountId, int limit) => inner.FindOrders(accountId, limit);
 
+    public IReadOnlyList<OutboxEntry> PendingSubmissions(int limit) => inner.PendingSubmissions(limit);
+
+    public IReadOnlyList<Order> FindOrdersInState(OrderState state, int limit) => inner.FindOrdersInState(state, limit);
+
     /// <summary>Nothing to release: the inner store belongs to the caller.</summary>
     public void Dispose()
     {

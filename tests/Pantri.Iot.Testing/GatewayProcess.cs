@@ -55,6 +55,8 @@ public sealed class GatewayProcess : IDisposable
         info.ArgumentList.Add($"--Pantri:Mqtt:Port={mqttPort}");
         info.ArgumentList.Add("--Pantri:Mqtt:BindAddress=127.0.0.1");
         info.ArgumentList.Add($"--urls=http://127.0.0.1:{httpPort}");
+        // As in TestGateway: orders stay Placed unless a test turns dispatch on (later arguments win).
+        info.ArgumentList.Add("--Pantri:Retail:Enabled=false");
         foreach (var arg in extraArgs)
         {
             info.ArgumentList.Add(arg);

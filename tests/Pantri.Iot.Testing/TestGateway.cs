@@ -63,6 +63,9 @@ public sealed class TestGateway : IAsyncDisposable
             "--Serilog:MinimumLevel:Default=Warning",
             $"--Pantri:Mqtt:OpsUsername={OpsUser}",
             $"--Pantri:Mqtt:OpsPassword={OpsPassword}",
+            // Orders stay Placed unless a test turns dispatch on (--Pantri:Retail:Enabled=true): most tests move
+            // orders by hand and must not race the sandbox retailer.
+            "--Pantri:Retail:Enabled=false",
             .. _extraArgs,
         ];
         _app = GatewayHost.Build(args, builder =>

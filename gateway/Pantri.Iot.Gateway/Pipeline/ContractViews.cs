@@ -23,6 +23,12 @@ public static class ContractViews
         };
     }
 
+    /// <summary>An order's state with every transition, as the app reads one order.</summary>
+    public static OrderStatus OrderWithHistory(Order order) => Order(order) with
+    {
+        History = order.History.Select(h => new OrderStep(h.State.ToString(), h.At, h.Source.Length > 0 ? h.Source : null, h.By, h.Reason)).ToList(),
+    };
+
     /// <summary>An order's state.</summary>
     public static OrderStatus Order(Order order)
     {
@@ -32,6 +38,8 @@ public static class ContractViews
             OrderRef = order.Ref,
             InstructionRef = order.InstructionRef,
             State = order.State.ToString(),
+            Source = order.History.Count > 0 && order.History[^1].Source.Length > 0 ? order.History[^1].Source : null,
+            Reason = order.History.Count > 0 ? order.History[^1].Reason : null,
             Product = order.Product,
             Retailer = order.Retailer,
             Quantity = order.Quantity,

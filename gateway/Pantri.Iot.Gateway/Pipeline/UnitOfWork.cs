@@ -191,6 +191,20 @@ public sealed class UnitOfWork
         }
 
         _inventoryChanged.Clear();
+        // The transactional outbox, from each order's final state in this batch: a placed order and its queued
+        // submission commit together, and the entry goes in the same commit that moves the order on.
+        foreach (var order in _batch.Orders.Values)
+        {
+            if (order.State == OrderState.Placed)
+            {
+                _batch.Outbox[order.Ref] = new OutboxEntry { OrderRef = order.Ref, Retailer = order.Retailer, QueuedAt = order.CreatedAt };
+            }
+            else
+            {
+                _batch.OutboxDone.Add(order.Ref);
+            }
+        }
+
         _batch.Meta = _metaChanged ? Meta : null;
         return _batch;
     }

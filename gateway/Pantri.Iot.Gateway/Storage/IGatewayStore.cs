@@ -38,4 +38,10 @@ public interface IGatewayStore : IDisposable
 
     /// <summary>An account's orders, newest first.</summary>
     IReadOnlyList<Order> FindOrders(string accountId, int limit);
+
+    /// <summary>Up to <paramref name="limit"/> queued submissions, oldest first.</summary>
+    IReadOnlyList<OutboxEntry> PendingSubmissions(int limit);
+
+    /// <summary>Up to <paramref name="limit"/> orders in <paramref name="state"/>, any account.</summary>
+    IReadOnlyList<Order> FindOrdersInState(OrderState state, int limit);
 }

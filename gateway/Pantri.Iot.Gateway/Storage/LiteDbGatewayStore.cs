@@ -9,7 +9,7 @@ namespace Pantri.Iot.Gateway.Storage;
 /// failing (an I/O error closes its engine for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
 public sealed class LiteDbGatewayStore : IGatewayStore
 {
-    private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed)];
+    private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
     private readonly string _path;
     private readonly string _logPath;
     private readonly Func<string, Stream>? _openFile;
@@ -22,6 +22,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<Device> _devices = null!;
     private ILiteCollection<Instruction> _instructions = null!;
     private ILiteCollection<Order> _orders = null!;
+    private ILiteCollection<OutboxEntry> _outbox = null!;
     private ILiteCollection<CommandRecord> _commands = null!;
     private ILiteCollection<GatewayMeta> _meta = null!;
     private int _disposed;
@@ -117,6 +118,16 @@ public sealed class LiteDbGatewayStore : IGatewayStore
                 _orders.Upsert(order);
             }
 
+            foreach (var entry in batch.Outbox.Values)
+            {
+                _outbox.Upsert(entry);
+            }
+
+            foreach (var orderRef in batch.OutboxDone)
+            {
+                _outbox.Delete(orderRef);
+            }
+
             if (batch.Meta is not null)
             {
                 _meta.Upsert(batch.Meta);
@@ -197,6 +208,14 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         Read<IReadOnlyList<Order>>(() => _orders.Find(o => o.AccountId == accountId).OrderByDescending(o => o.CreatedAt).Take(limit).ToList());
 
     /// <inheritdoc/>
+    public IReadOnlyList<OutboxEntry> PendingSubmissions(int limit) =>
+        Read<IReadOnlyList<OutboxEntry>>(() => _outbox.Query().OrderBy(e => e.QueuedAt).Limit(limit).ToList());
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrdersInState(OrderState state, int limit) =>
+        Read<IReadOnlyList<Order>>(() => _orders.Find(Query.EQ(nameof(Order.State), state.ToString()), limit: limit).ToList());
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -247,6 +266,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _devices = _db.GetCollection<Device>("devices");
         _instructions = _db.GetCollection<Instruction>("instructions");
         _orders = _db.GetCollection<Order>("orders");
+        _outbox = _db.GetCollection<OutboxEntry>("outbox");
         _commands = _db.GetCollection<CommandRecord>("commands");
         _meta = _db.GetCollection<GatewayMeta>("meta");
         // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages, stalling that batch's acks for
@@ -254,6 +274,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _db.CheckpointSize = 0;
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
+        // The dispatcher reads the outbox oldest first every poll; without the index that is a sort of the whole queue.
+        _outbox.EnsureIndex(e => e.QueuedAt);
         _commands.EnsureIndex(c => c.KeyHash);
         // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
         _commands.EnsureIndex(c => c.At);
@@ -286,6 +308,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false);
         mapper.Entity<Instruction>().Id(i => i.Ref, autoId: false);
         mapper.Entity<Order>().Id(o => o.Ref, autoId: false).Ignore(o => o.IsOpen);
+        mapper.Entity<OutboxEntry>().Id(e => e.OrderRef, autoId: false);
         mapper.Entity<CommandRecord>().Id(c => c.Sequence, autoId: false);
         mapper.Entity<GatewayMeta>().Id(m => m.Id, autoId: false);
         return mapper;

@@ -14,6 +14,12 @@ public sealed class WriteBatch
     /// <summary>Orders to upsert.</summary>
     public Dictionary<long, Order> Orders { get; } = [];
 
+    /// <summary>Submissions to queue (orders placed in this batch).</summary>
+    public Dictionary<long, OutboxEntry> Outbox { get; } = [];
+
+    /// <summary>Queued submissions to delete (orders that left Placed in this batch).</summary>
+    public HashSet<long> OutboxDone { get; } = [];
+
     /// <summary>Commands to insert.</summary>
     public List<CommandRecord> Commands { get; } = [];
 
@@ -21,7 +27,7 @@ public sealed class WriteBatch
     public GatewayMeta? Meta { get; set; }
 
     /// <summary>True when there is nothing to write.</summary>
-    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && Orders.Count == 0 && Commands.Count == 0 && Meta is null;
+    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && Orders.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
 
     /// <summary>Empties the batch for reuse.</summary>
     public void Clear()
@@ -29,6 +35,8 @@ public sealed class WriteBatch
         Devices.Clear();
         Instructions.Clear();
         Orders.Clear();
+        Outbox.Clear();
+        OutboxDone.Clear();
         Commands.Clear();
         Meta = null;
     }

@@ -230,6 +230,10 @@ public sealed class StorageRecoveryTests
 
         public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrders(string accountId, int limit) => inner.FindOrders(accountId, limit);
 
+        public IReadOnlyList<OutboxEntry> PendingSubmissions(int limit) => inner.PendingSubmissions(limit);
+
+        public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrdersInState(Pantri.Iot.Domain.OrderState state, int limit) => inner.FindOrdersInState(state, limit);
+
         public void Dispose()
         {
         }

@@ -35,7 +35,7 @@ public static class SetupEndpoints
                 : Results.Forbid());
         v1.MapGet("/orders/{orderRef:long}", (long orderRef, ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account && store.FindOrder(orderRef) is { } order && order.AccountId == account
-                ? Results.Ok(ContractViews.Order(order))
+                ? Results.Ok(ContractViews.OrderWithHistory(order))
                 : Problems.Refused(StatusCodes.Status404NotFound, "no order with this ref in this account"));
         v1.MapPost("/orders/{orderRef:long}/state", (long orderRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             WithBodyAsync<OrderStateChange, OrderStatus>(http, user, claims, (account, body) =>

@@ -1,0 +1,159 @@
+using Microsoft.Extensions.Options;
+using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Storage;
+
+namespace Pantri.Iot.Gateway.Retail;
+
+/// <summary>Sends queued submissions (the outbox) to their retailers and records each answer, off the ack path: a
+/// press is acknowledged once its order and its outbox entry are committed; this service picks the entry up
+/// afterwards. The entry is deleted in the same commit that records the answer, so after a crash anywhere the entry
+/// is still there and the order is sent again under the same ref (its idempotency key). Each retailer is worked on
+/// by its own task, so a slow or dead retailer (retrying, or with its circuit open) holds up only its own orders. It
+/// also plays the sandbox retailer's due steps.</summary>
+public sealed partial class RetailDispatcher(
+    IGatewayStore store,
+    CommandWriter writer,
+    RetailerDirectory retailers,
+    IOptions<RetailOptions> options,
+    TimeProvider time,
+    ILogger<RetailDispatcher> logger) : BackgroundService
+{
+    private const int BatchLimit = 100;
+    private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+        {
+            LogDisabled(logger);
+            return;
+        }
+
+        using var timer = new PeriodicTimer(settings.PollInterval, time);
+        do
+        {
+            try
+            {
+                await RoundAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // One bad round never stops the loop: what it did not finish is still queued for the next.
+                LogRoundFailed(logger, ex);
+            }
+        }
+        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
+
+        await Task.WhenAll(_inFlight.Values).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task RoundAsync(CancellationToken cancellationToken)
+    {
+        foreach (var done in _inFlight.Where(p => p.Value.IsCompleted).Select(p => p.Key).ToList())
+        {
+            _inFlight.Remove(done);
+        }
+
+        foreach (var group in store.PendingSubmissions(BatchLimit).GroupBy(e => e.Retailer, StringComparer.Ordinal))
+        {
+            if (!_inFlight.ContainsKey(group.Key))
+            {
+                var entries = group.ToList();
+                _inFlight[group.Key] = Task.Run(() => SubmitAllAsync(group.Key, entries, cancellationToken), CancellationToken.None);
+            }
+        }
+
+        foreach (var (order, to) in retailers.Sandbox.DueSteps(store, retailers.IsSandbox, time.GetUtcNow(), BatchLimit).ToList())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(order.Retailer, order.Ref, to, OrderSources.Retailer, SandboxRetailer.Note), cancellationToken).ConfigureAwait(false);
+            LogSandboxStep(logger, order.Ref, to, outcome);
+        }
+    }
+
+    // One retailer's queued orders, oldest first; stops at the first one the retailer could not take (the rest would
+    // most likely fail the same way) and leaves them for a later round.
+    private async Task SubmitAllAsync(string retailer, List<OutboxEntry> entries, CancellationToken cancellationToken)
+    {
+        var connector = retailers.ConnectorOf(retailer);
+        var deadline = retailers.OptionsOf(retailer)?.Deadline;
+        foreach (var entry in entries)
+        {
+            try
+            {
+                var order = store.FindOrder(entry.OrderRef);
+                if (order is not { State: OrderState.Placed })
+                {
+                    continue;
+                }
+
+                SubmissionResult answer;
+                try
+                {
+                    answer = await connector.SubmitAsync(order, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RetailerUnavailableException ex)
+                {
+                    if (deadline is { } limit && time.GetUtcNow() - entry.QueuedAt >= limit)
+                    {
+                        var reason = $"{retailer} could not be reached within {limit}: {ex.Message}";
+                        var failed = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, OrderState.Failed, OrderSources.Gateway, reason), cancellationToken).ConfigureAwait(false);
+                        LogGaveUp(logger, order.Ref, retailer, ex.Message, failed);
+                        continue;
+                    }
+
+                    LogUnavailable(logger, order.Ref, retailer, ex.Message);
+                    return;
+                }
+
+                var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, answer.State, OrderSources.Retailer, answer.Reason), cancellationToken).ConfigureAwait(false);
+                LogSubmitted(logger, order.Ref, retailer, answer.State, outcome);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogSubmitFailed(logger, ex, entry.OrderRef, retailer);
+                return;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 3600, Level = LogLevel.Information, Message = "Order dispatch is off (Pantri:Retail:Enabled = false): placed orders stay queued and are not sent to any retailer")]
+    private static partial void LogDisabled(ILogger logger);
+
+    [LoggerMessage(EventId = 3601, Level = LogLevel.Error, Message = "An order dispatch round failed; what it did not finish stays queued for the next round")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3602, Level = LogLevel.Information, Message = "Order {OrderRef} submitted to {Retailer}: {State} (recorded: {Outcome})")]
+    private static partial void LogSubmitted(ILogger logger, long orderRef, string retailer, OrderState state, OrderMoveOutcome? outcome);
+
+    [LoggerMessage(EventId = 3603, Level = LogLevel.Debug, Message = "Sandbox retailer moved order {OrderRef} to {State} (recorded: {Outcome})")]
+    private static partial void LogSandboxStep(ILogger logger, long orderRef, OrderState state, OrderMoveOutcome? outcome);
+
+    [LoggerMessage(EventId = 3604, Level = LogLevel.Warning, Message = "Order {OrderRef} could not be submitted to {Retailer} ({Problem}); it stays queued and is retried")]
+    private static partial void LogUnavailable(ILogger logger, long orderRef, string retailer, string problem);
+
+    [LoggerMessage(EventId = 3605, Level = LogLevel.Warning, Message = "Order {OrderRef} failed: {Retailer} stayed unreachable past its deadline ({Problem}) (recorded: {Outcome})")]
+    private static partial void LogGaveUp(ILogger logger, long orderRef, string retailer, string problem, OrderMoveOutcome? outcome);
+
+    [LoggerMessage(EventId = 3606, Level = LogLevel.Error, Message = "Submitting order {OrderRef} to {Retailer} failed unexpectedly; it stays queued")]
+    private static partial void LogSubmitFailed(ILogger logger, Exception exception, long orderRef, string retailer);
+}

@@ -1,0 +1,222 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Pantri.Iot.Contract;
+using Pantri.Iot.Domain;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Pantri.Iot.Gateway.Retail;
+
+/// <summary>Sends orders to a retailer's URL: a JSON POST with <c>Idempotency-Key</c> = the OrderRef on every
+/// attempt and a <see cref="WebhookSignature"/>, through a Polly pipeline of its own (retry with exponential back-off
+/// and jitter on connection errors, timeouts, 408, 429 and 5xx honouring <c>Retry-After</c>; a circuit breaker; a
+/// timeout per attempt). Any other 4xx, or a 2xx answering <c>{"Status":"Rejected"}</c>, is a refusal: not retried.</summary>
+public sealed class WebhookConnector : IRetailerConnector, IDisposable
+{
+    private readonly string _name;
+    private readonly RetailerOptions _options;
+    private readonly Uri? _callbackBase;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _http;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+
+    /// <summary>A connector for retailer <paramref name="name"/>.</summary>
+    public WebhookConnector(string name, RetailerOptions options, Uri? callbackBase, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _name = name;
+        _options = options;
+        _callbackBase = callbackBase;
+        _time = time;
+        // Timeouts are the pipeline's; the handler only bounds connecting.
+        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = options.AttemptTimeout, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        var transient = new PredicateBuilder<HttpResponseMessage>()
+            .Handle<HttpRequestException>()
+            .Handle<TimeoutRejectedException>()
+            .HandleResult(r => IsTransient(r.StatusCode));
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryDelay,
+                MaxDelay = options.MaxRetryDelay,
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient,
+                FailureRatio = 0.5,
+                MinimumThroughput = options.BreakerMinimumThroughput,
+                SamplingDuration = TimeSpan.FromSeconds(30),
+                BreakDuration = options.BreakDuration,
+            })
+            .AddTimeout(options.AttemptTimeout)
+            .Build();
+    }
+
+    /// <inheritdoc/>
+    public async Task<SubmissionResult> SubmitAsync(Order order, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        var body = Body(order);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _pipeline.ExecuteAsync(
+                async token =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, _options.Url);
+                    request.Content = new ByteArrayContent(body);
+                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                    request.Headers.Add(Contract.HttpHeaders.IdempotencyKey, order.Ref.ToString(CultureInfo.InvariantCulture));
+                    request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(_options.Secret!, _time.GetUtcNow(), body));
+                    return await _http.SendAsync(request, token).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException)
+        {
+            throw new RetailerUnavailableException($"{_name}: {Describe(ex)}", ex);
+        }
+
+        using (response)
+        {
+            var answer = await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
+            if (IsTransient(response.StatusCode))
+            {
+                throw new RetailerUnavailableException($"{_name}: HTTP {(int)response.StatusCode} after {_options.MaxRetries + 1} attempts");
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                return new SubmissionResult(OrderState.Rejected, answer.Reason ?? $"{_name} refused the order: HTTP {(int)response.StatusCode}");
+            }
+
+            if (string.Equals(answer.Status, nameof(OrderState.Rejected), StringComparison.OrdinalIgnoreCase))
+            {
+                return new SubmissionResult(OrderState.Rejected, answer.Reason ?? $"{_name} refused the order");
+            }
+
+            return string.Equals(answer.Status, nameof(OrderState.Confirmed), StringComparison.OrdinalIgnoreCase)
+                ? new SubmissionResult(OrderState.Confirmed, answer.Reason)
+                : new SubmissionResult(OrderState.Submitted, answer.Reason);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>408, 429 and 5xx: worth another attempt.</summary>
+    public static bool IsTransient(HttpStatusCode status) =>
+        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+
+    private TimeSpan? RetryAfter(HttpResponseMessage? response)
+    {
+        var header = response?.Headers.RetryAfter;
+        var wait = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        return wait is { } w ? TimeSpan.FromTicks(Math.Clamp(w.Ticks, 0, _options.MaxRetryDelay.Ticks)) : null;
+    }
+
+    private byte[] Body(Order order)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ContractJson.Options.Encoder }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("OrderRef", order.Ref);
+            json.WriteNumber(FieldNames.InstructionRef, order.InstructionRef);
+            json.WriteString("Product", order.Product);
+            json.WriteNumber("Quantity", order.Quantity);
+            json.WriteString("Retailer", order.Retailer);
+            json.WriteString("DeliveryRef", order.AccountId);
+            json.WriteString("PlacedAt", order.CreatedAt);
+            if (_callbackBase is not null)
+            {
+                json.WriteString("CallbackUrl", new Uri(_callbackBase, $"v1/retailers/{Uri.EscapeDataString(_name)}/orders/{order.Ref.ToString(CultureInfo.InvariantCulture)}/status").ToString());
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static async Task<(string? Status, string? Reason)> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (bytes.Length is 0 or > 16 * 1024)
+            {
+                return (null, null);
+            }
+
+            using var document = JsonDocument.Parse(bytes);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return (null, null);
+            }
+
+            string? status = null;
+            string? reason = null;
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Value.ValueKind == JsonValueKind.String && property.Name.Equals("Status", StringComparison.OrdinalIgnoreCase))
+                {
+                    status = property.Value.GetString();
+                }
+                else if (property.Value.ValueKind == JsonValueKind.String && property.Name.Equals("Reason", StringComparison.OrdinalIgnoreCase))
+                {
+                    reason = property.Value.GetString();
+                }
+            }
+
+            return (status, reason);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        BrokenCircuitException => "circuit open after repeated failures",
+        TimeoutRejectedException => "timed out",
+        HttpRequestException { HttpRequestError: var error } => $"connection failed ({error})",
+        _ => ex.GetType().Name,
+    };
+}
+
+/// <summary>The retailer could not be reached (or kept failing) within one dispatch round: the submission stays
+/// queued.</summary>
+public sealed class RetailerUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public RetailerUnavailableException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public RetailerUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public RetailerUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
