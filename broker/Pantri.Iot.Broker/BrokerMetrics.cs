@@ -4,7 +4,7 @@ using Pantri.Iot.Broker.Transport;
 namespace Pantri.Iot.Broker;
 
 /// <summary>The broker's instruments (meter <see cref="MeterName"/>): authenticated connections by client type,
-/// refusals by reason and messages dropped from a full client queue. Connections are counted only when scraped (one
+/// retained messages held, refusals by reason and messages dropped from a full client queue. Connections are counted only when scraped (one
 /// pass over the live connections), never on the connect path.</summary>
 public sealed class BrokerMetrics
 {
@@ -16,7 +16,7 @@ public sealed class BrokerMetrics
     private readonly Counter<long> _refusals;
     private readonly Counter<long> _dropped;
 
-    internal BrokerMetrics(IMeterFactory meterFactory, GuardedTcpServerAdapter adapter)
+    internal BrokerMetrics(IMeterFactory meterFactory, GuardedTcpServerAdapter adapter, Func<int> retainedMessages)
     {
         var meter = meterFactory.Create(MeterName);
         _refusals = meter.CreateCounter<long>("pantri.mqtt.refusals", "{refusal}", "Connections, CONNECTs, PUBLISHes and SUBSCRIBEs the broker refused, by reason (connect-bad-credentials, connect-throttled, connect-not-authorized, connect-timeout, connection-cap, address-connection-cap, bad-first-packet, accept-failed, publish, subscribe, subscription-quota).");
@@ -26,6 +26,7 @@ public sealed class BrokerMetrics
             adapter.CountAuthenticated(out var devices, out var ops);
             return new[] { new Measurement<int>(devices, DeviceTag), new Measurement<int>(ops, OpsTag) };
         }, "{connection}", "Open MQTT connections that authenticated, by client type (device, ops).");
+        meter.CreateObservableUpDownCounter("pantri.mqtt.retained.messages", retainedMessages, "{message}", "Retained messages the broker holds (ops presence, inventory and order state): what a new dashboard receives at SUBSCRIBE.");
     }
 
     /// <summary>Counts one refusal of <paramref name="reason"/> (a <see cref="RefusalReasons"/> name).</summary>

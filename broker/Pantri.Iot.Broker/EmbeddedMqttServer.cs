@@ -63,7 +63,8 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             o.ConnectTimeout,
             o.ParsedProxyAddresses());
         Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger);
-        Metrics = new BrokerMetrics(meterFactory, Adapter);
+        // Counted when scraped: MQTTnet's retained store is a dictionary in memory, its copy costs one pass.
+        Metrics = new BrokerMetrics(meterFactory, Adapter, () => _server!.IsStarted ? _server.GetRetainedMessagesAsync().GetAwaiter().GetResult().Count : 0);
         Refusals.Counted = reason =>
         {
             if (reason == RefusalReasons.QueueOverflow)

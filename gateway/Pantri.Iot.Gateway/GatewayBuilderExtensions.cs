@@ -65,6 +65,7 @@ public static class GatewayBuilderExtensions
             .Validate(o => o.Retailers.Values.All(r => r.Problem() is null), "Pantri:Retailers: each retailer needs a valid Kind; a Webhook one an absolute http(s) Url and a Secret of at least 16 characters")
             .ValidateOnStart();
         services.AddSingleton<SandboxRetailer>();
+        services.AddSingleton<RetailMetrics>();
         services.AddSingleton<RetailerDirectory>();
         services.AddHostedService<RetailDispatcher>();
         services.AddSingleton<UserTokens>();

@@ -17,6 +17,7 @@ public sealed partial class RetailDispatcher(
     RetailerDirectory retailers,
     IOptions<RetailOptions> options,
     TimeProvider time,
+    RetailMetrics metrics,
     ILogger<RetailDispatcher> logger) : BackgroundService
 {
     private const int BatchLimit = 100;
@@ -109,6 +110,7 @@ public sealed partial class RetailDispatcher(
                 }
                 catch (RetailerUnavailableException ex)
                 {
+                    metrics.Submitted(retailer, "unavailable");
                     if (deadline is { } limit && time.GetUtcNow() - entry.QueuedAt >= limit)
                     {
                         var reason = $"{retailer} could not be reached within {limit}: {ex.Message}";
@@ -121,6 +123,7 @@ public sealed partial class RetailDispatcher(
                     return;
                 }
 
+                metrics.Submitted(retailer, answer.State.ToString().ToLowerInvariant());
                 var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, answer.State, OrderSources.Retailer, answer.Reason), cancellationToken).ConfigureAwait(false);
                 LogSubmitted(logger, order.Ref, retailer, answer.State, outcome);
             }

@@ -10,7 +10,7 @@ public sealed class RetailerDirectory : IDisposable
     private readonly Dictionary<string, RetailerOptions> _options;
 
     /// <summary>Builds one connector per configured webhook retailer.</summary>
-    public RetailerDirectory(IOptions<RetailersOptions> retailers, IOptions<RetailOptions> retail, SandboxRetailer sandbox, TimeProvider time)
+    public RetailerDirectory(IOptions<RetailersOptions> retailers, IOptions<RetailOptions> retail, SandboxRetailer sandbox, TimeProvider time, RetailMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(retailers);
         ArgumentNullException.ThrowIfNull(retail);
@@ -20,7 +20,7 @@ public sealed class RetailerDirectory : IDisposable
         {
             if (options.Kind == RetailerKind.Webhook)
             {
-                _webhooks[name] = new WebhookConnector(name, options, retail.Value.CallbackBaseUrl, time);
+                _webhooks[name] = new WebhookConnector(name, options, retail.Value.CallbackBaseUrl, time, metrics);
             }
         }
     }

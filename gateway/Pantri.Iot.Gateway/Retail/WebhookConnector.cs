@@ -26,8 +26,9 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
     /// <summary>A connector for retailer <paramref name="name"/>.</summary>
-    public WebhookConnector(string name, RetailerOptions options, Uri? callbackBase, TimeProvider time)
+    public WebhookConnector(string name, RetailerOptions options, Uri? callbackBase, TimeProvider time, RetailMetrics metrics)
     {
+        ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(options);
         _name = name;
         _options = options;
@@ -52,6 +53,11 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
                 Delay = options.RetryDelay,
                 MaxDelay = options.MaxRetryDelay,
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result)),
+                OnRetry = _ =>
+                {
+                    metrics.Retried(name);
+                    return ValueTask.CompletedTask;
+                },
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
@@ -60,9 +66,25 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
                 MinimumThroughput = options.BreakerMinimumThroughput,
                 SamplingDuration = TimeSpan.FromSeconds(30),
                 BreakDuration = options.BreakDuration,
+                OnOpened = _ =>
+                {
+                    metrics.CircuitIs(name, 1);
+                    return ValueTask.CompletedTask;
+                },
+                OnHalfOpened = _ =>
+                {
+                    metrics.CircuitIs(name, 2);
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    metrics.CircuitIs(name, 0);
+                    return ValueTask.CompletedTask;
+                },
             })
             .AddTimeout(options.AttemptTimeout)
             .Build();
+        metrics.CircuitIs(name, 0);
     }
 
     /// <inheritdoc/>

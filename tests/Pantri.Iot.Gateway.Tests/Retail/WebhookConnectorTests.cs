@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Tests.Telemetry;
 using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Gateway.Tests.Retail;
@@ -34,6 +35,11 @@ public sealed class WebhookConnectorTests
         Assert.That(body.RootElement.GetProperty("Instruction_Ref").GetInt64(), Is.EqualTo(DemoCredentials.ButtonRef));
         Assert.That(body.RootElement.GetProperty("Quantity").GetInt32(), Is.EqualTo(1));
         Assert.That(await retailer.QuietAsync(TimeSpan.FromMilliseconds(500)), Is.True, "nothing is sent again once submitted");
+        using var metricsHttp = gateway.Http();
+        var metrics = await PrometheusScrape.ReadAsync(metricsHttp);
+        Assert.That(metrics.Sum("pantri_retail_retries_total", ("pantri_retailer", "demo-retailer")), Is.EqualTo(4), metrics.Text);
+        Assert.That(metrics.Sum("pantri_retail_submissions_total", ("pantri_retailer", "demo-retailer"), ("pantri_outcome", "submitted")), Is.EqualTo(1), metrics.Text);
+        Assert.That(metrics.Sum("pantri_retail_circuit_state", ("pantri_retailer", "demo-retailer")), Is.Zero, "the circuit stayed closed");
     }
 
     [Test]
@@ -91,6 +97,11 @@ public sealed class WebhookConnectorTests
         Assert.That(failed.History[^1].Source, Is.EqualTo(OrderSources.Gateway));
         Assert.That(failed.History[^1].Reason, Does.Contain("could not be reached"));
         Assert.That(alive.Requests.Select(r => r.IdempotencyKey), Is.EqualTo(new[] { aliveOrder.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+        using var metricsHttp = gateway.Http();
+        var metrics = await PrometheusScrape.ReadAsync(metricsHttp);
+        Assert.That(metrics.Sum("pantri_retail_circuit_state", ("pantri_retailer", "demo-retailer")), Is.Not.Zero, "the dead retailer's circuit is open (1) or probing (2): " + metrics.Text);
+        Assert.That(metrics.Sum("pantri_retail_circuit_state", ("pantri_retailer", "shop-b")), Is.Zero, "the live retailer's circuit is closed");
+        Assert.That(metrics.Sum("pantri_retail_submissions_total", ("pantri_retailer", "demo-retailer"), ("pantri_outcome", "unavailable")), Is.GreaterThanOrEqualTo(1), metrics.Text);
     }
 
     private static async Task<long> PressAsync(TestGateway gateway)

@@ -56,6 +56,7 @@ public sealed class MetricsTests : GatewayTest
         Assert.That(scrape.Sum("pantri_mqtt_connections", ("pantri_client_type", "device")), Is.EqualTo(1), scrape.Text);
         Assert.That(scrape.Sum("pantri_mqtt_connections", ("pantri_client_type", "ops")), Is.EqualTo(1), scrape.Text);
         Assert.That(scrape.Sum("pantri_mqtt_refusals_total", ("pantri_refusal_reason", "connect-bad-credentials")), Is.EqualTo(1), scrape.Text);
+        Assert.That(scrape.Sum("pantri_mqtt_retained_messages"), Is.EqualTo(3), "the demo household's retained ops state: two devices' presence and the jar's inventory");
     }
 
     private static async Task<PrometheusScrape> ScrapeUntilAsync(HttpClient http, Func<PrometheusScrape, bool> done)
