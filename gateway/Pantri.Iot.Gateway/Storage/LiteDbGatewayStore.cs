@@ -153,7 +153,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             }
             catch (Exception rollback) when (rollback is LiteException or IOException or ObjectDisposedException)
             {
-                // The engine closed itself on the I/O error: nothing to roll back. The commit's own error is the one to report.
+                // The engine closed itself on the I/O error: nothing to roll back. The commit's own error is the one to
+                // report; the transaction left behind must not be finalized (see AbandonedTransactions).
+                AbandonedTransactions.SuppressFinalizers(_db);
             }
 
             throw;
@@ -286,6 +288,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     {
         try
         {
+            if (_db is not null)
+            {
+                AbandonedTransactions.SuppressFinalizers(_db);
+            }
+
             _db?.Dispose();
         }
         catch (Exception ex) when (ex is LiteException or IOException or ObjectDisposedException)

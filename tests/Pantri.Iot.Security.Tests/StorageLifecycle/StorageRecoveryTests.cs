@@ -76,6 +76,14 @@ public sealed class StorageRecoveryTests
         Assert.That(retried.Replayed, Is.Null);
         Assert.That(gateway.Store.FindCommandByRef(after.CommandRef), Is.Not.Null);
         Assert.That(during.Select(a => gateway.Store.FindCommandByRef(a.CommandRef)), Is.All.Null);
+
+        // The engine that failed was dropped at the reopen with its unfinished transaction; when the GC finalizes that
+        // transaction, LiteDB's finalizer must not throw on the finalizer thread (which ends the process).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var later = await jar.RequestAsync(DeviceTopicKind.Level, """{"Instruction_Ref":987654321,"Level":9,"RequestId":"after-gc"}""");
+        Assert.That(later.Id, Is.EqualTo(AckIds.Recorded), "the gateway is still alive and taking commands");
     }
 
     [Test]
