@@ -58,9 +58,16 @@ public sealed class OpsDeliveryTests : GatewayTest
     [Test]
     public async Task A_retained_ops_message_reaches_a_late_subscriber_once_with_the_retain_flag()
     {
-        await using (var button = await Gateway.ConnectButtonAsync())
+        await using (var watcher = await OpsClient.ConnectAsync(Gateway, Topics.OpsDevice(DemoCredentials.Button)))
         {
-            await button.RequestAsync(DeviceTopicKind.Trigger, "123456789");
+            await using (var button = await Gateway.ConnectButtonAsync())
+            {
+                await button.RequestAsync(DeviceTopicKind.Trigger, "123456789");
+            }
+
+            // The late subscriber comes after the offline presence is published: a retained update racing a SUBSCRIBE may
+            // be missed by it (MQTTnet snapshots retained messages before adding the subscription), which is not this test.
+            await watcher.NextJsonAsync(Topics.OpsDevice(DemoCredentials.Button), p => p.GetProperty("Status").GetString() == "offline" && p.TryGetProperty("Reason", out var r) && r.GetString() != "gateway-restarted");
         }
 
         var retained = new List<MqttApplicationMessage>();
