@@ -22,6 +22,7 @@ namespace Pantri.Iot.Broker;
 public sealed class BrokerHostedService(
     EmbeddedMqttServer broker,
     IDeviceAuthenticator authenticator,
+    IOpsAuthenticator opsAuthenticator,
     IDeviceMessageHandler handler,
     IOptions<BrokerOptions> options,
     TimeProvider time,
@@ -366,7 +367,8 @@ public sealed class BrokerHostedService(
     {
         if (string.IsNullOrEmpty(_options.OpsUsername) || string.IsNullOrEmpty(_options.OpsPassword) || userName != _options.OpsUsername)
         {
-            return false;
+            // Not the configured shared credential: an ops user of its own (added with the CLI), or nobody.
+            return password is not null && opsAuthenticator.IsValid(userName, Encoding.UTF8.GetString(password));
         }
 
         return CryptographicOperations.FixedTimeEquals(password ?? [], Encoding.UTF8.GetBytes(_options.OpsPassword));

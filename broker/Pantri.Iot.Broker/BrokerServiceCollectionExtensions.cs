@@ -8,13 +8,14 @@ namespace Pantri.Iot.Broker;
 public static class BrokerServiceCollectionExtensions
 {
     /// <summary>Adds the embedded MQTT broker (options from <c>Pantri:Mqtt</c>). The host must also register an
-    /// <see cref="IDeviceAuthenticator"/> and an <see cref="IDeviceMessageHandler"/>.</summary>
+    /// <see cref="IDeviceAuthenticator"/>, an <see cref="IOpsAuthenticator"/> and an <see cref="IDeviceMessageHandler"/>.</summary>
     public static IHostApplicationBuilder AddPantriBroker(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<BrokerOptions>().BindConfiguration(BrokerOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<EmbeddedMqttServer>();
         builder.Services.AddSingleton<IGatewayPublisher>(sp => sp.GetRequiredService<EmbeddedMqttServer>());
+        builder.Services.AddSingleton<ISessionTerminator>(sp => sp.GetRequiredService<EmbeddedMqttServer>());
         builder.Services.AddHostedService<BrokerHostedService>();
         return builder;
     }

@@ -27,7 +27,7 @@ namespace Pantri.Iot.Broker;
 /// the subscription exists. Retained ops messages published before the server starts are held and handed to MQTTnet's
 /// retained store as it starts (its <c>LoadingRetainedMessageAsync</c>, handled here because this class owns the
 /// retained messages), before it accepts any client: the gateway rebuilds ops state that way at start.</remarks>
-public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
+public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, IDisposable
 {
     /// <summary>Sender id of messages the gateway injects; empty, so no device can ever have it.</summary>
     internal const string GatewaySenderId = "";
@@ -137,6 +137,51 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
                 {
                     // Already gone.
                 }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task DisconnectDeviceAsync(string deviceId, bool deleteSession) =>
+        DisconnectWhereAsync(identity => !identity.IsOps && identity.Name == deviceId, deleteSession);
+
+    /// <inheritdoc/>
+    public Task DisconnectOpsUserAsync(string userName) =>
+        DisconnectWhereAsync(identity => identity.IsOps && identity.Name == userName, deleteSession: true);
+
+    // Sessions carry the identity that created them (ClientIdentity in the session items): that, not the client id,
+    // says whose credential a connection used. DISCONNECT 0x87 tells an MQTT 5 client it is no longer authorised.
+    private async Task DisconnectWhereAsync(Func<ClientIdentity, bool> matches, bool deleteSession)
+    {
+        if (!_server.IsStarted)
+        {
+            return;
+        }
+
+        var clients = (await _server.GetClientsAsync().ConfigureAwait(false)).ToDictionary(c => c.Id, StringComparer.Ordinal);
+        foreach (var session in await _server.GetSessionsAsync().ConfigureAwait(false))
+        {
+            if (session.Items[ClientIdentity.SessionKey] is not ClientIdentity identity || !matches(identity))
+            {
+                continue;
+            }
+
+            var client = clients.GetValueOrDefault(session.Id);
+            try
+            {
+                if (client is not null)
+                {
+                    await client.DisconnectAsync(new MqttServerClientDisconnectOptions { ReasonCode = MqttDisconnectReasonCode.NotAuthorized }).ConfigureAwait(false);
+                }
+
+                if (deleteSession)
+                {
+                    await session.DeleteAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+            {
+                // Already gone.
             }
         }
     }

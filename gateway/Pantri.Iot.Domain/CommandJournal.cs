@@ -11,9 +11,13 @@ internal sealed class CommandJournal
     private readonly List<InstructionSnapshot> _instructions = [];
     private readonly List<OrderSnapshot> _orders = [];
     private readonly List<DeviceSnapshot> _devices = [];
+    private readonly List<HouseholdSnapshot> _households = [];
+    private readonly List<UserSnapshot> _users = [];
     private int _instructionsUsed;
     private int _ordersUsed;
     private int _devicesUsed;
+    private int _householdsUsed;
+    private int _usersUsed;
 
     /// <summary>Entries in the order the entities were first touched.</summary>
     public int Count => _entries.Count;
@@ -64,6 +68,24 @@ internal sealed class CommandJournal
         }
     }
 
+    /// <summary>Before the first change (or the removal) of an existing household.</summary>
+    public void Touch(Household household)
+    {
+        if (!Contains(household))
+        {
+            _entries.Add(new Entry(household, Next(_households, ref _householdsUsed).Capture(household)));
+        }
+    }
+
+    /// <summary>Before the first change (or the removal) of an existing user.</summary>
+    public void Touch(HouseholdUser user)
+    {
+        if (!Contains(user))
+        {
+            _entries.Add(new Entry(user, Next(_users, ref _usersUsed).Capture(user)));
+        }
+    }
+
     /// <summary>Forgets the entries; the snapshots stay allocated for the next command.</summary>
     public void Clear()
     {
@@ -76,6 +98,8 @@ internal sealed class CommandJournal
         _instructionsUsed = 0;
         _ordersUsed = 0;
         _devicesUsed = 0;
+        _householdsUsed = 0;
+        _usersUsed = 0;
     }
 
     private static T Next<T>(List<T> pool, ref int used)
@@ -251,25 +275,89 @@ internal sealed class OrderSnapshot
     }
 }
 
-/// <summary>A device's owner and credentials.</summary>
+/// <summary>A device's owner, name and credentials.</summary>
 internal sealed class DeviceSnapshot
 {
     private string _accountId = string.Empty;
+    private string _name = string.Empty;
     private string _keyHash = string.Empty;
     private DateTimeOffset _createdAt;
+    private DateTimeOffset? _keyRotatedAt;
+    private DateTimeOffset? _revokedAt;
 
     public DeviceSnapshot Capture(Device device)
     {
         _accountId = device.AccountId;
+        _name = device.Name;
         _keyHash = device.KeyHash;
         _createdAt = device.CreatedAt;
+        _keyRotatedAt = device.KeyRotatedAt;
+        _revokedAt = device.RevokedAt;
         return this;
     }
 
     public void Restore(Device device)
     {
         device.AccountId = _accountId;
+        device.Name = _name;
         device.KeyHash = _keyHash;
         device.CreatedAt = _createdAt;
+        device.KeyRotatedAt = _keyRotatedAt;
+        device.RevokedAt = _revokedAt;
+    }
+}
+
+/// <summary>A household's name.</summary>
+internal sealed class HouseholdSnapshot
+{
+    private string _accountId = string.Empty;
+    private string _name = string.Empty;
+    private DateTimeOffset _createdAt;
+
+    public HouseholdSnapshot Capture(Household household)
+    {
+        _accountId = household.AccountId;
+        _name = household.Name;
+        _createdAt = household.CreatedAt;
+        return this;
+    }
+
+    public void Restore(Household household)
+    {
+        household.AccountId = _accountId;
+        household.Name = _name;
+        household.CreatedAt = _createdAt;
+    }
+}
+
+/// <summary>A user's role and credential.</summary>
+internal sealed class UserSnapshot
+{
+    private string _key = string.Empty;
+    private string _accountId = string.Empty;
+    private string _userId = string.Empty;
+    private UserRole _role;
+    private string _credentialHash = string.Empty;
+    private DateTimeOffset _createdAt;
+
+    public UserSnapshot Capture(HouseholdUser user)
+    {
+        _key = user.Key;
+        _accountId = user.AccountId;
+        _userId = user.UserId;
+        _role = user.Role;
+        _credentialHash = user.CredentialHash;
+        _createdAt = user.CreatedAt;
+        return this;
+    }
+
+    public void Restore(HouseholdUser user)
+    {
+        user.Key = _key;
+        user.AccountId = _accountId;
+        user.UserId = _userId;
+        user.Role = _role;
+        user.CredentialHash = _credentialHash;
+        user.CreatedAt = _createdAt;
     }
 }

@@ -17,3 +17,17 @@ public sealed record InstructionChanged(Instruction Instruction) : LedgerChange;
 /// <param name="Order">The order as it is now.</param>
 /// <param name="Instruction">Its instruction, when it still exists (for the devices paired with it).</param>
 public sealed record OrderChanged(Order Order, Instruction? Instruction) : LedgerChange;
+
+/// <summary>A household was created, renamed or deleted.</summary>
+/// <param name="Household">The household as it is now.</param>
+/// <param name="Removed">True when it was deleted.</param>
+public sealed record HouseholdChanged(Household Household, bool Removed) : LedgerChange;
+
+/// <summary>A user (or operator) was added, changed or removed.</summary>
+/// <param name="User">The user as it is now.</param>
+/// <param name="Removed">True when it was removed.</param>
+public sealed record UserChanged(HouseholdUser User, bool Removed) : LedgerChange;
+
+/// <summary>An instruction was deleted; its orders stay.</summary>
+/// <param name="Instruction">The instruction as it was.</param>
+public sealed record InstructionRemoved(Instruction Instruction) : LedgerChange;

@@ -34,6 +34,12 @@ public sealed partial class ReplenishmentLedger
                 case Device device:
                     Undo(device, (DeviceSnapshot?)entry.Before);
                     break;
+                case Household household:
+                    Undo(household, (HouseholdSnapshot?)entry.Before);
+                    break;
+                case HouseholdUser user:
+                    Undo(user, (UserSnapshot?)entry.Before);
+                    break;
             }
         }
 
@@ -54,7 +60,9 @@ public sealed partial class ReplenishmentLedger
             return;
         }
 
-        // Only pairings that differ are touched, so the device index keeps its order.
+        // A removed instruction comes back (its pairings were emptied when it was removed, so the loop below re-indexes
+        // them); only pairings that differ are touched, so the device index keeps its order.
+        _instructions[instruction.Ref] = instruction;
         foreach (var deviceId in instruction.DeviceIds)
         {
             if (!Contains(before.DeviceIds, deviceId))
@@ -105,6 +113,39 @@ public sealed partial class ReplenishmentLedger
         {
             _devices.Remove(device.DeviceId);
         }
+    }
+
+    // A household or user the command created disappears; one it changed or removed is restored and is there again.
+    private void Undo(Household household, HouseholdSnapshot? before)
+    {
+        if (before is null)
+        {
+            if (_households.TryGetValue(household.AccountId, out var known) && ReferenceEquals(known, household))
+            {
+                _households.Remove(household.AccountId);
+            }
+
+            return;
+        }
+
+        before.Restore(household);
+        _households[household.AccountId] = household;
+    }
+
+    private void Undo(HouseholdUser user, UserSnapshot? before)
+    {
+        if (before is null)
+        {
+            if (_users.TryGetValue(user.Key, out var known) && ReferenceEquals(known, user))
+            {
+                _users.Remove(user.Key);
+            }
+
+            return;
+        }
+
+        before.Restore(user);
+        _users[user.Key] = user;
     }
 
     private void UnindexPairing(long instructionRef, string deviceId)

@@ -6,31 +6,7 @@ namespace Pantri.Iot.Domain;
 public sealed partial class ReplenishmentLedger
 {
     private const int RefAttempts = 16;
-    private const string DeviceIdRule = "must match ^[a-z0-9][a-z0-9-]{2,63}$";
     private static readonly FieldError MissingBody = new("body", "a JSON object is required");
-
-    /// <summary>Creates a device of a household with the hash of its key.</summary>
-    /// <remarks>DeviceIds are one namespace across households (an id is also an MQTT client id), so a taken id is
-    /// refused with 409 — with the same answer whichever household has it, so the caller learns that the id is taken,
-    /// never by whom or whether it is its own.</remarks>
-    public LedgerOutcome<Device> CreateDevice(string accountId, string deviceId, string keyHash, DateTimeOffset now)
-    {
-        if (!DeviceIds.IsValid(deviceId))
-        {
-            return LedgerOutcome.Invalid<Device>(new FieldError("DeviceId", DeviceIdRule));
-        }
-
-        if (_devices.ContainsKey(deviceId))
-        {
-            return LedgerOutcome.Refused<Device>(AckIds.Conflict, "this DeviceId is not available; choose another");
-        }
-
-        var device = new Device { DeviceId = deviceId, AccountId = accountId, KeyHash = keyHash, CreatedAt = now };
-        _journal.Added(device);
-        _devices[deviceId] = device;
-        Changed(device);
-        return LedgerOutcome.Done(device, 201);
-    }
 
     /// <summary>Creates an instruction, paired with devices of the same household and optionally tracked. Its ref
     /// is the first of <paramref name="nextRef"/>'s values that no instruction has.</summary>
@@ -100,6 +76,69 @@ public sealed partial class ReplenishmentLedger
             Changed(instruction);
         }
 
+        return LedgerOutcome.Done(instruction);
+    }
+
+    /// <summary>Unpairs a device from one of the household's instructions.</summary>
+    public LedgerOutcome<Instruction> Unpair(string accountId, long instructionRef, string deviceId)
+    {
+        if (InstructionOf(accountId, instructionRef) is not { } instruction || !instruction.DeviceIds.Contains(deviceId))
+        {
+            return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction or device not paired");
+        }
+
+        _journal.Touch(instruction);
+        instruction.DeviceIds.Remove(deviceId);
+        UnindexPairing(instruction.Ref, deviceId);
+        Changed(instruction);
+        return LedgerOutcome.Done(instruction);
+    }
+
+    /// <summary>Changes what an instruction orders: product, retailer, quantity (each only when given). Devices are not
+    /// involved: their next press orders the new product from the new retailer.</summary>
+    public LedgerOutcome<Instruction> UpdateInstruction(string accountId, long instructionRef, string? product, string? retailer, int? quantity)
+    {
+        var invalid = (product is null ? null : SpecRules.Text(product, "Product", InstructionSpec.MaxTextLength))
+            ?? (retailer is null ? null : SpecRules.Text(retailer, "Retailer", InstructionSpec.MaxTextLength))
+            ?? (quantity is { } q ? SpecRules.Whole(q, "Quantity", 1, InstructionSpec.MaxQuantity) : null);
+        if (invalid is not null)
+        {
+            return LedgerOutcome.Invalid<Instruction>(invalid);
+        }
+
+        if (InstructionOf(accountId, instructionRef) is not { } instruction)
+        {
+            return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
+        }
+
+        _journal.Touch(instruction);
+        instruction.Product = product ?? instruction.Product;
+        instruction.Retailer = retailer ?? instruction.Retailer;
+        instruction.Quantity = quantity ?? instruction.Quantity;
+        Changed(instruction);
+        return LedgerOutcome.Done(instruction);
+    }
+
+    /// <summary>Deletes an instruction. Its orders stay (an open one carries on to its end); its devices are unpaired.</summary>
+    public LedgerOutcome<Instruction> DeleteInstruction(string accountId, long instructionRef)
+    {
+        if (InstructionOf(accountId, instructionRef) is not { } instruction)
+        {
+            return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "unknown instruction");
+        }
+
+        _journal.Touch(instruction);
+        foreach (var deviceId in instruction.DeviceIds)
+        {
+            UnindexPairing(instruction.Ref, deviceId);
+        }
+
+        // Emptied so that an undo re-indexes the pairings it restores.
+        instruction.DeviceIds.Clear();
+        _instructions.Remove(instruction.Ref);
+        // An open order keeps its own copy of product, retailer and quantity and carries on; refs are never reused.
+        EnsureJournaled(instruction);
+        _changes.Add(new InstructionRemoved(instruction));
         return LedgerOutcome.Done(instruction);
     }
 

@@ -16,12 +16,32 @@ public sealed partial class ReplenishmentLedger
     private readonly Dictionary<string, List<long>> _instructionsByDevice = new(StringComparer.Ordinal);
     private readonly Dictionary<long, Order> _openOrdersByInstruction = [];
     private readonly Dictionary<long, Order> _openOrders = [];
+    private readonly Dictionary<string, Household> _households = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HouseholdUser> _users = new(StringComparer.Ordinal);
     private readonly List<LedgerChange> _changes = [];
 
     /// <summary>Builds the ledger from stored state; closed orders are not needed.</summary>
     public ReplenishmentLedger(IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders)
+        : this([], [], devices, instructions, orders)
     {
+    }
+
+    /// <summary>Builds the ledger from stored state, households and users included; closed orders are not needed.</summary>
+    public ReplenishmentLedger(IEnumerable<Household> households, IEnumerable<HouseholdUser> users, IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders)
+    {
+        ArgumentNullException.ThrowIfNull(households);
+        ArgumentNullException.ThrowIfNull(users);
         ArgumentNullException.ThrowIfNull(devices);
+        foreach (var household in households)
+        {
+            _households[household.AccountId] = household;
+        }
+
+        foreach (var user in users)
+        {
+            _users[user.Key] = user;
+        }
+
         ArgumentNullException.ThrowIfNull(instructions);
         ArgumentNullException.ThrowIfNull(orders);
         foreach (var device in devices)
@@ -44,6 +64,12 @@ public sealed partial class ReplenishmentLedger
     /// <summary>All devices.</summary>
     public IReadOnlyDictionary<string, Device> Devices => _devices;
 
+    /// <summary>All households.</summary>
+    public IReadOnlyDictionary<string, Household> Households => _households;
+
+    /// <summary>All users and operators, by <see cref="HouseholdUser.Key"/>.</summary>
+    public IReadOnlyDictionary<string, HouseholdUser> Users => _users;
+
     /// <summary>All instructions.</summary>
     public IReadOnlyDictionary<long, Instruction> Instructions => _instructions;
 
@@ -61,12 +87,24 @@ public sealed partial class ReplenishmentLedger
         _instructions.TryGetValue(instructionRef, out var instruction) && instruction.AccountId == accountId ? instruction : null;
 
     private bool IsDeviceOf(string accountId, string deviceId) =>
-        _devices.TryGetValue(deviceId, out var device) && device.AccountId == accountId;
+        _devices.TryGetValue(deviceId, out var device) && device.AccountId == accountId && !device.IsRevoked;
 
     private void Changed(Device device)
     {
         EnsureJournaled(device);
         _changes.Add(new DeviceChanged(device));
+    }
+
+    private void Changed(Household household, bool removed = false)
+    {
+        EnsureJournaled(household);
+        _changes.Add(new HouseholdChanged(household, removed));
+    }
+
+    private void Changed(HouseholdUser user, bool removed = false)
+    {
+        EnsureJournaled(user);
+        _changes.Add(new UserChanged(user, removed));
     }
 
     private void Changed(Instruction instruction)

@@ -50,6 +50,9 @@ public static class GatewayBuilderExtensions
         });
         services.AddSingleton<DeviceDirectory>();
         services.AddSingleton<IDeviceAuthenticator>(sp => sp.GetRequiredService<DeviceDirectory>());
+        services.AddSingleton<IdentityDirectory>();
+        services.AddSingleton<IOpsAuthenticator>(sp => sp.GetRequiredService<IdentityDirectory>());
+        services.AddSingleton<IDeviceCredentialEvents, CredentialSessionTerminator>();
         services.AddOptions<OpsOptions>().BindConfiguration(OpsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ClosedOrderRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<ClosedOrderRetention>());
@@ -69,6 +72,7 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<RetailerDirectory>();
         services.AddHostedService<RetailDispatcher>();
         services.AddSingleton<UserTokens>();
+        services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<DemoHousehold>();
         services.AddSingleton<OpsStateRebuild>();
         services.AddHostedService(sp => sp.GetRequiredService<OpsStateRebuild>());
@@ -98,6 +102,7 @@ public static class GatewayBuilderExtensions
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
+        app.MapPantriIdentity();
         app.MapRetailerCallbacks();
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();
@@ -139,6 +144,19 @@ public static class GatewayBuilderExtensions
                         if (header.Length > 0)
                         {
                             context.Token = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
+                        }
+
+                        return Task.CompletedTask;
+                    },
+
+                    // A valid signature is not enough: the household must exist, and an embedded token's user must still
+                    // belong to it, so deleting a household or removing a user ends their tokens at once (401).
+                    OnTokenValidated = context =>
+                    {
+                        var claims = context.HttpContext.RequestServices.GetRequiredService<AccountClaims>();
+                        if (context.Principal is null || !claims.IsKnown(context.Principal))
+                        {
+                            context.Fail("unknown household or user");
                         }
 
                         return Task.CompletedTask;

@@ -1,7 +1,7 @@
 // Shows: a dishwasher that reports one tablet used per wash cycle (ReportUsageAsync), so the gateway counts the box
 // down and re-orders at the trigger point. On its first run it sets itself up through the gateway's HTTP setup API
-// with the demo household's User_Auth: it creates the device "demo-dishwasher" (its Device_Key is shown once, so it is
-// kept in dishwasher.json) and a tracked instruction "Dishwasher tablets" (30 tablets in the box, reorder at 5, 30 per
+// with the demo household's User_Auth: it creates a device named "Dishwasher" (the gateway assigns its DeviceId; its Device_Key is
+// shown once, so both are kept in dishwasher.json) and a tracked instruction "Dishwasher tablets" (30 tablets in the box, reorder at 5, 30 per
 // pack). Cycles are simulated: one every --cycle-seconds, or Enter ends one.
 //
 // Run:  dotnet run --project samples/Dishwasher                   (3 cycles; gateway HTTP at http://127.0.0.1:5000)
@@ -70,21 +70,20 @@ static async Task<JsonObject> SetUpAsync(Uri gateway, string userAuth, string st
     using var http = new HttpClient { BaseAddress = gateway };
     http.DefaultRequestHeaders.Add("User_Auth", userAuth);
 
-    var device = await http.PostAsJsonAsync("/v1/devices", new { DeviceId = "demo-dishwasher" });
+    var device = await http.PostAsJsonAsync("/v1/devices", new { Name = "Dishwasher" });
     if (!device.IsSuccessStatusCode)
     {
-        throw new InvalidOperationException(
-            $"Creating demo-dishwasher failed: {(int)device.StatusCode} {await device.Content.ReadAsStringAsync()} " +
-            $"(it exists already if an earlier run lost {statePath}; its key was shown only once)");
+        throw new InvalidOperationException($"Creating the dishwasher failed: {(int)device.StatusCode} {await device.Content.ReadAsStringAsync()}");
     }
 
+    // The gateway assigns the DeviceId; the key is shown this once and kept in the state file.
     var created = JsonNode.Parse(await device.Content.ReadAsStringAsync())!;
     var instruction = await http.PostAsJsonAsync("/v1/instructions", new
     {
         Product = "Dishwasher tablets",
         Retailer = "shop",
         Quantity = 1,
-        DeviceIds = new[] { "demo-dishwasher" },
+        DeviceIds = new[] { (string)created["DeviceId"]! },
         Tracking = new { ReorderAt = 5, Unit = "tablets", UnitsPerPack = 30, Level = 30 },
     });
     var body = await instruction.Content.ReadAsStringAsync();
@@ -100,6 +99,6 @@ static async Task<JsonObject> SetUpAsync(Uri gateway, string userAuth, string st
         [FieldNames.InstructionRef] = (long)JsonNode.Parse(body)![FieldNames.InstructionRef]!,
     };
     await File.WriteAllTextAsync(statePath, state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-    Console.WriteLine($"set up demo-dishwasher and instruction {state[FieldNames.InstructionRef]}; its key is kept in {statePath}");
+    Console.WriteLine($"set up dishwasher {state["DeviceId"]} and instruction {state[FieldNames.InstructionRef]}; its key is kept in {statePath}");
     return state;
 }

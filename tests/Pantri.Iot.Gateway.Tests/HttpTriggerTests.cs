@@ -78,12 +78,13 @@ public sealed class HttpTriggerTests : GatewayTest
     {
         using var http = Gateway.Http(Gateway.Demo.UserAuth);
 
-        var device = await (await http.PostAsync("/v1/devices", TriggerFlowTests.Json("""{"DeviceId":"kitchen-doser"}"""))).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        var device = await (await http.PostAsync("/v1/devices", TriggerFlowTests.Json("""{"Name":"Kitchen doser"}"""))).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         var key = device.GetProperty("Device_Key").GetString()!;
-        var created = await http.PostAsync("/v1/instructions", TriggerFlowTests.Json("""{"Product":"Detergent","Retailer":"shop","Quantity":2,"DeviceIds":["kitchen-doser"]}"""));
+        var doserId = device.GetProperty("DeviceId").GetString()!;
+        var created = await http.PostAsync("/v1/instructions", TriggerFlowTests.Json($$"""{"Product":"Detergent","Retailer":"shop","Quantity":2,"DeviceIds":["{{doserId}}"]}"""));
         var instruction = await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         var reference = instruction.GetProperty("Instruction_Ref").GetInt64();
-        await using var doser = await Gateway.ConnectAsync("kitchen-doser", key);
+        await using var doser = await Gateway.ConnectAsync(doserId, key);
         var ack = await doser.RequestAsync(DeviceTopicKind.Trigger, "");
 
         Assert.That((int)created.StatusCode, Is.EqualTo(201));

@@ -149,10 +149,11 @@ public sealed class InventoryTrackingTests : GatewayTest
     public async Task A_trigger_racing_low_readings_from_two_devices_makes_one_order()
     {
         using var http = Gateway.Http(Gateway.Demo.UserAuth);
-        var scale = await (await http.PostAsync("/v1/devices", TriggerFlowTests.Json("""{"DeviceId":"pantry-scale"}"""))).Content.ReadFromJsonAsync<JsonElement>();
-        await http.PostAsync("/v1/instructions/987654321/devices/pantry-scale", null);
+        var scale = await (await http.PostAsync("/v1/devices", TriggerFlowTests.Json("""{"Name":"Pantry scale"}"""))).Content.ReadFromJsonAsync<JsonElement>();
+        var scaleId = scale.GetProperty("DeviceId").GetString()!;
+        await http.PostAsync($"/v1/instructions/987654321/devices/{scaleId}", null);
         await using var jar = await Gateway.ConnectJarAsync();
-        await using var scaleDevice = await Gateway.ConnectAsync("pantry-scale", scale.GetProperty("Device_Key").GetString()!);
+        await using var scaleDevice = await Gateway.ConnectAsync(scaleId, scale.GetProperty("Device_Key").GetString()!);
 
         var sends = new[]
         {

@@ -87,9 +87,12 @@ public sealed class BorrowedSessionTests : GatewayTest
     {
         using var http = Gateway.Http(Gateway.Demo.UserAuth);
 
-        var response = await http.PostAsync("/v1/devices", new StringContent($$"""{"DeviceId":"{{deviceId}}"}""", Encoding.UTF8, "application/json"));
+        var response = await http.PostAsync("/v1/devices", new StringContent($$"""{"Name":"Probe","DeviceId":"{{deviceId}}"}""", Encoding.UTF8, "application/json"));
+        var assigned = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("DeviceId").GetString();
 
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        Assert.That(assigned, Is.Not.EqualTo(deviceId), "the id asked for is ignored");
+        Assert.That(DeviceIds.IsReserved(assigned), Is.False);
     }
 
     /// <summary>The attack of the issue, end to end: a household registers a device whose id is the dashboard's
@@ -99,7 +102,7 @@ public sealed class BorrowedSessionTests : GatewayTest
     {
         await using var dashboard = await OpsClient.ConnectAsync(Gateway, cleanStart: false); // client id "ops-test"
         using var http = Gateway.Http(Gateway.Demo.UserAuth);
-        var created = await http.PostAsync("/v1/devices", new StringContent("""{"DeviceId":"ops-test"}""", Encoding.UTF8, "application/json"));
+        var created = await http.PostAsync("/v1/devices", new StringContent("""{"Name":"Dashboard","DeviceId":"ops-test"}""", Encoding.UTF8, "application/json"));
         var key = created.IsSuccessStatusCode ? (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Device_Key").GetString()! : "no-key-was-issued";
 
         using var attacker = new MqttClientFactory().CreateMqttClient();
@@ -122,7 +125,7 @@ public sealed class BorrowedSessionTests : GatewayTest
         await Task.Delay(300);
         Assert.Multiple(() =>
         {
-            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the id is in the ops namespace");
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), "a device is made, under an id of the gateway's choosing");
             Assert.That(result.ResultCode, Is.Not.EqualTo(MqttClientConnectResultCode.Success));
             Assert.That(stolen, Is.Zero, "ops messages reached the household's device");
         });

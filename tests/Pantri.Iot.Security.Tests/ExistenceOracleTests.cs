@@ -13,15 +13,17 @@ public sealed class ExistenceOracleTests
     private TestGateway _gateway = null!;
     private HttpClient _other = null!;
     private long _othersInstruction;
+    private string _othersDevice = null!;
 
     [OneTimeSetUp]
     public async Task StartGatewayWithASecondHousehold()
     {
         _gateway = await TestGateway.StartAsync();
-        _other = HouseholdApi.AsAccount(_gateway, "other-household");
-        var device = await _other.PostAsync("/v1/devices", HouseholdApi.Json("""{"DeviceId":"other-button"}"""));
+        _other = await HouseholdApi.AsAccountAsync(_gateway, "other-household");
+        var device = await _other.PostAsync("/v1/devices", HouseholdApi.Json("""{"Name":"Other button"}"""));
         Assert.That((int)device.StatusCode, Is.EqualTo(201));
-        _othersInstruction = await HouseholdApi.CreateInstructionAsync(_other, """{"Product":"Coffee","Retailer":"shop","DeviceIds":["other-button"]}""");
+        _othersDevice = (await HouseholdApi.BodyAsync(device)).GetProperty("DeviceId").GetString()!;
+        _othersInstruction = await HouseholdApi.CreateInstructionAsync(_other, $$"""{"Product":"Coffee","Retailer":"shop","DeviceIds":["{{_othersDevice}}"]}""");
     }
 
     [OneTimeTearDown]
@@ -118,24 +120,28 @@ public sealed class ExistenceOracleTests
     {
         using var http = _gateway.Http(_gateway.Demo.UserAuth);
 
-        var foreign = await http.PostAsync("/v1/instructions", HouseholdApi.Json("""{"Product":"Tea","Retailer":"shop","DeviceIds":["other-button"]}"""));
+        var foreign = await http.PostAsync("/v1/instructions", HouseholdApi.Json($$"""{"Product":"Tea","Retailer":"shop","DeviceIds":["{{_othersDevice}}"]}"""));
         var unknown = await http.PostAsync("/v1/instructions", HouseholdApi.Json("""{"Product":"Tea","Retailer":"shop","DeviceIds":["nobody-has-this"]}"""));
 
         Assert.That((int)foreign.StatusCode, Is.EqualTo((int)unknown.StatusCode));
-        Assert.That(Mask(await foreign.Content.ReadAsStringAsync(), "other-button"), Is.EqualTo(Mask(await unknown.Content.ReadAsStringAsync(), "nobody-has-this")));
+        Assert.That(Mask(await foreign.Content.ReadAsStringAsync(), _othersDevice), Is.EqualTo(Mask(await unknown.Content.ReadAsStringAsync(), "nobody-has-this")));
     }
 
+    /// <summary>Ids are the gateway's to choose: asking for another household's id (or one's own) cannot even be
+    /// tried, so "taken" never tells anyone whose it is.</summary>
     [Test]
-    public async Task Creating_a_device_whose_id_is_taken_answers_the_same_whichever_household_has_it()
+    public async Task Creating_a_device_never_takes_the_id_the_caller_asks_for()
     {
         using var http = _gateway.Http(_gateway.Demo.UserAuth);
 
-        var others = await http.PostAsync("/v1/devices", HouseholdApi.Json("""{"DeviceId":"other-button"}"""));
-        var own = await http.PostAsync("/v1/devices", HouseholdApi.Json("""{"DeviceId":"demo-button"}"""));
+        var others = await http.PostAsync("/v1/devices", HouseholdApi.Json($$"""{"Name":"Probe","DeviceId":"{{_othersDevice}}"}"""));
+        var own = await http.PostAsync("/v1/devices", HouseholdApi.Json("""{"Name":"Probe","DeviceId":"demo-button"}"""));
 
-        Assert.That((int)others.StatusCode, Is.EqualTo(409));
-        Assert.That((int)own.StatusCode, Is.EqualTo(409));
-        Assert.That(Mask(await others.Content.ReadAsStringAsync(), "other-button"), Is.EqualTo(Mask(await own.Content.ReadAsStringAsync(), "demo-button")));
+        Assert.That((int)others.StatusCode, Is.EqualTo(201));
+        Assert.That((int)own.StatusCode, Is.EqualTo(201));
+        var ids = new[] { (await HouseholdApi.BodyAsync(others)).GetProperty("DeviceId").GetString(), (await HouseholdApi.BodyAsync(own)).GetProperty("DeviceId").GetString() };
+        Assert.That(ids, Has.None.EqualTo(_othersDevice).And.None.EqualTo("demo-button"));
+        Assert.That(ids, Has.All.Matches<string>(DeviceIds.IsValid));
     }
 
     private static string Ref(long reference) => reference.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Pantri.Iot.Gateway.Security;
+using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Security.Tests;
@@ -12,9 +13,12 @@ internal static class HouseholdApi
 {
     public static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    /// <summary>An app client of <paramref name="accountId"/>, with a token the gateway itself signed.</summary>
-    public static HttpClient AsAccount(TestGateway gateway, string accountId)
+    /// <summary>An app client of a new household <paramref name="accountId"/> (created through the writer like the
+    /// command line does, with its owner <c>user-of-{accountId}</c>), with a token the gateway itself signed.</summary>
+    public static async Task<HttpClient> AsAccountAsync(TestGateway gateway, string accountId)
     {
+        var created = await gateway.Services.GetRequiredService<SetupService>().RunAsync(new CreateHousehold(accountId, accountId, "user-of-" + accountId), CancellationToken.None);
+        Assert.That(created.Error, Is.Null, "the household is created");
         var token = gateway.Services.GetRequiredService<UserTokens>().Issue("user-of-" + accountId, accountId);
         return gateway.Http(token);
     }

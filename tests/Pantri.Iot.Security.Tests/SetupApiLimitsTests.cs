@@ -20,7 +20,7 @@ public sealed class SetupApiLimitsTests
     [Test]
     public async Task A_body_above_16_KB_is_refused_with_413_before_it_is_read()
     {
-        using var http = HouseholdApi.AsAccount(_gateway, "big-bodies");
+        using var http = await HouseholdApi.AsAccountAsync(_gateway, "big-bodies");
         var padding = new string(' ', 17 * 1024);
 
         var response = await http.PostAsync("/v1/instructions", HouseholdApi.Json("""{"Product":"Tea","Retailer":"shop"}""" + padding));
@@ -31,7 +31,7 @@ public sealed class SetupApiLimitsTests
     [Test]
     public async Task A_body_above_16_KB_without_a_length_is_refused_with_413_too()
     {
-        using var http = HouseholdApi.AsAccount(_gateway, "chunked-bodies");
+        using var http = await HouseholdApi.AsAccountAsync(_gateway, "chunked-bodies");
         var padding = new string(' ', 17 * 1024);
         using var content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("""{"Product":"Tea","Retailer":"shop"}""" + padding)));
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
@@ -46,8 +46,8 @@ public sealed class SetupApiLimitsTests
     [Test]
     public async Task A_household_above_its_setup_rate_gets_429_with_retry_after_and_other_households_do_not()
     {
-        using var busy = HouseholdApi.AsAccount(_gateway, "busy-household");
-        using var calm = HouseholdApi.AsAccount(_gateway, "calm-household");
+        using var busy = await HouseholdApi.AsAccountAsync(_gateway, "busy-household");
+        using var calm = await HouseholdApi.AsAccountAsync(_gateway, "calm-household");
 
         var statuses = new List<int>();
         for (var i = 0; i < 6; i++)

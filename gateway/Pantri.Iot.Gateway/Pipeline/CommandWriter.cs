@@ -22,6 +22,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private readonly GatewayOptions _options;
     private readonly OutboundPublisher _outbound;
     private readonly DeviceDirectory _directory;
+    private readonly IdentityDirectory _identities;
     private readonly ILogger<CommandWriter> _logger;
     private readonly GatewayMetrics _metrics;
     private readonly Channel<WorkItem> _queue;
@@ -45,7 +46,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private long _busySince;
 
     /// <summary>Creates the writer; <see cref="StartAsync"/> loads the state.</summary>
-    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, GatewayMetrics metrics, ILogger<CommandWriter> logger)
+    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, IdentityDirectory identities, GatewayMetrics metrics, ILogger<CommandWriter> logger)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(options);
@@ -54,6 +55,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         _options = options.Value;
         _outbound = outbound;
         _directory = directory;
+        _identities = identities;
         _logger = logger;
         _metrics = metrics;
         _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(_options.MaxQueuedCommands) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -115,6 +117,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         _refs = new RefAllocator(Convert.FromBase64String(meta.RefKey), meta.ReservedUpTo);
         Reserve(meta);
         _directory.Load(state.Devices);
+        _identities.Load(state.Households, state.Users);
         _work = new UnitOfWork(_refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), idempotency, Ledger(state), meta);
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
@@ -133,7 +136,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _queue.Writer.TryComplete();
 
-    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Devices, state.Instructions, state.OpenOrders);
+    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Households, state.Users, state.Devices, state.Instructions, state.OpenOrders);
 
     private void Reserve(GatewayMeta meta)
     {
@@ -187,6 +190,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
             }
 
             _directory.Apply(work.DeviceChanges);
+            _identities.Apply(work.IdentityChanges);
             _outbound.Enqueue(work.Outbound);
             foreach (var item in items)
             {
@@ -393,6 +397,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         var state = _store.Load();
         work.Reload(Ledger(state), state.Meta);
         _directory.Load(state.Devices);
+        _identities.Load(state.Households, state.Users);
         LogReloaded(_logger);
     }
 

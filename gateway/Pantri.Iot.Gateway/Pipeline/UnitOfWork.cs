@@ -22,6 +22,12 @@ public sealed class UnitOfWork
     private readonly List<long> _instructionsAdded = [];
     private readonly List<long> _ordersAdded = [];
     private readonly List<long> _inventoryAdded = [];
+    private readonly List<LedgerChange> _identityChanges = [];
+
+    // Setup changes that delete (households, users, instructions) put back what they displaced in the batch when their
+    // command is abandoned. Only setup calls add here, never device commands.
+    private readonly List<Action> _batchUndo = [];
+    private int _identityChangesMark;
     private int _commandsMark;
     private int _outboundMark;
     private int _deviceChangesMark;
@@ -53,6 +59,10 @@ public sealed class UnitOfWork
 
     /// <summary>Devices whose credentials changed in this batch (applied to the directory after the commit).</summary>
     internal IReadOnlyList<Device> DeviceChanges => _deviceChanges;
+
+    /// <summary>Household, user and operator changes of this batch, in order (applied to the identity directory after
+    /// the commit).</summary>
+    internal IReadOnlyList<LedgerChange> IdentityChanges => _identityChanges;
 
     /// <summary>Messages to publish once this batch is committed.</summary>
     internal IReadOnlyList<OutboundMessage> Outbound => _outbound;
@@ -96,6 +106,7 @@ public sealed class UnitOfWork
         _batch.Clear();
         _outbound.Clear();
         _deviceChanges.Clear();
+        _identityChanges.Clear();
         _inventoryChanged.Clear();
         _idempotency.BeginBatch();
         _metaChanged = false;
@@ -108,6 +119,8 @@ public sealed class UnitOfWork
         _commandsMark = _batch.Commands.Count;
         _outboundMark = _outbound.Count;
         _deviceChangesMark = _deviceChanges.Count;
+        _identityChangesMark = _identityChanges.Count;
+        _batchUndo.Clear();
         _metaChangedMark = _metaChanged;
         _changesTaken = 0;
         _devicesAdded.Clear();
@@ -150,6 +163,13 @@ public sealed class UnitOfWork
             _inventoryChanged.Remove(reference);
         }
 
+        for (var i = _batchUndo.Count - 1; i >= 0; i--)
+        {
+            _batchUndo[i]();
+        }
+
+        _batchUndo.Clear();
+        _identityChanges.RemoveRange(_identityChangesMark, _identityChanges.Count - _identityChangesMark);
         _outbound.RemoveRange(_outboundMark, _outbound.Count - _outboundMark);
         _deviceChanges.RemoveRange(_deviceChangesMark, _deviceChanges.Count - _deviceChangesMark);
         _metaChanged = _metaChangedMark;
@@ -246,6 +266,17 @@ public sealed class UnitOfWork
                     }
 
                     break;
+                case InstructionRemoved { Instruction: var removed }:
+                    RemoveInstruction(removed.Ref);
+                    break;
+                case HouseholdChanged { Household: var household, Removed: var removed }:
+                    Put(_batch.Households, household.AccountId, removed ? null : household);
+                    _identityChanges.Add(changes[i]);
+                    break;
+                case UserChanged { User: var user, Removed: var removed }:
+                    Put(_batch.Users, user.Key, removed ? null : user);
+                    _identityChanges.Add(changes[i]);
+                    break;
                 case OrderChanged { Order: var order, Instruction: var instruction }:
                     if (_batch.Orders.TryAdd(order.Ref, order))
                     {
@@ -258,5 +289,49 @@ public sealed class UnitOfWork
         }
 
         _changesTaken = changes.Count;
+    }
+
+    // Upsert (or, for null, delete) in the batch, remembering what was there for an abandoned command.
+    private void Put<TKey, TValue>(Dictionary<TKey, TValue?> entries, TKey key, TValue? value)
+        where TKey : notnull
+        where TValue : class
+    {
+        var had = entries.TryGetValue(key, out var previous);
+        _batchUndo.Add(() =>
+        {
+            if (had)
+            {
+                entries[key] = previous;
+            }
+            else
+            {
+                entries.Remove(key);
+            }
+        });
+        entries[key] = value;
+    }
+
+    private void RemoveInstruction(long reference)
+    {
+        var hadUpsert = _batch.Instructions.Remove(reference, out var upsert);
+        var hadInventory = _inventoryChanged.Remove(reference, out var inventory);
+        var added = _batch.InstructionsDeleted.Add(reference);
+        _batchUndo.Add(() =>
+        {
+            if (added)
+            {
+                _batch.InstructionsDeleted.Remove(reference);
+            }
+
+            if (hadUpsert)
+            {
+                _batch.Instructions[reference] = upsert!;
+            }
+
+            if (hadInventory)
+            {
+                _inventoryChanged[reference] = inventory!;
+            }
+        });
     }
 }

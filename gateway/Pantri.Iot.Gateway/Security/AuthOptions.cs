@@ -24,13 +24,23 @@ public sealed class AuthOptions
     [Required]
     public string AccountClaim { get; set; } = "pantri_account";
 
+    /// <summary>With an external issuer: the claim that gives the user's role in the household (<c>owner</c>; any other
+    /// value or none = member). Embedded tokens take the role from the household's users instead.</summary>
+    [Required]
+    public string RoleClaim { get; set; } = "pantri_role";
+
     /// <summary>When the embedded signing key (<c>{DataDirectory}/jwt-signing.key</c>) is missing or damaged although the
     /// database already holds data, make a new key instead of refusing to start (default false). Every <c>User_Auth</c>
     /// signed with the old key is then refused: users sign in again, and <c>demo-household.json</c>'s token no longer
     /// works. An intact key is never replaced.</summary>
     public bool RegenerateSigningKey { get; set; }
 
-    /// <summary>Lifetime of embedded tokens (default 365 days).</summary>
+    /// <summary>Default lifetime of embedded tokens (30 days); the CLI's <c>token --days</c> chooses another, up to
+    /// <see cref="MaxTokenLifetime"/>.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "365.00:00:00")]
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Longest lifetime a token may be issued with (365 days).</summary>
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromDays(365);
+    public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromDays(365);
 }

@@ -39,9 +39,19 @@ public sealed class UserTokens
     /// <summary>The key embedded tokens are signed with.</summary>
     public SymmetricSecurityKey SigningKey { get; }
 
-    /// <summary>Issues a <c>User_Auth</c> token for a user of an account.</summary>
-    public string Issue(string subject, string accountId)
+    /// <summary>Issues a <c>User_Auth</c> token for a user of an account, valid for the configured lifetime.</summary>
+    public string Issue(string subject, string accountId) => Issue(subject, accountId, _auth.TokenLifetime);
+
+    /// <summary>Issues a <c>User_Auth</c> token for a user of an account, valid for <paramref name="lifetime"/>
+    /// (capped at <see cref="AuthOptions.MaxTokenLifetime"/>).</summary>
+    public string Issue(string subject, string accountId, TimeSpan lifetime)
     {
+        if (lifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lifetime), "a token lifetime must be positive");
+        }
+
+        lifetime = lifetime > _auth.MaxTokenLifetime ? _auth.MaxTokenLifetime : lifetime;
         var now = _time.GetUtcNow().UtcDateTime;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
@@ -50,7 +60,7 @@ public sealed class UserTokens
             Subject = new ClaimsIdentity([new Claim("sub", subject), new Claim(_auth.AccountClaim, accountId)]),
             IssuedAt = now,
             NotBefore = now,
-            Expires = now + _auth.TokenLifetime,
+            Expires = now + lifetime,
             SigningCredentials = new SigningCredentials(SigningKey, SecurityAlgorithms.HmacSha256),
         });
     }

@@ -13,10 +13,14 @@ public sealed partial class DemoHousehold(
     CommandWriter writer,
     UserTokens tokens,
     IOptions<GatewayOptions> options,
+    IOptions<DemoOptions> demo,
     ILogger<DemoHousehold> logger) : IHostedService
 {
     /// <summary>The demo account.</summary>
     public const string AccountId = "demo";
+
+    /// <summary>The demo household's user, its owner (the token in <c>demo-household.json</c> is theirs).</summary>
+    public const string UserId = "demo-user";
 
     /// <summary>The demo button's instruction.</summary>
     public const long ButtonInstructionRef = 123456789;
@@ -27,7 +31,7 @@ public sealed partial class DemoHousehold(
     /// <inheritdoc/>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!options.Value.CreateDemoHousehold)
+        if (!options.Value.CreateDemoHousehold || !demo.Value.Enabled)
         {
             return;
         }
@@ -54,11 +58,13 @@ public sealed partial class DemoHousehold(
         public bool Execute(UnitOfWork work)
         {
             var ledger = work.Ledger;
-            if (work.Meta.DemoCreated || ledger.Devices.Count > 0 || ledger.Instructions.Count > 0)
+            if (work.Meta.DemoCreated || ledger.Devices.Count > 0 || ledger.Instructions.Count > 0 || ledger.HouseholdOf(AccountId) is not null)
             {
                 return false;
             }
 
+            Require(ledger.CreateHousehold(AccountId, "Demo household", work.Now));
+            Require(ledger.AddUser(AccountId, UserId, UserRole.Owner, work.Now));
             var buttonKey = DeviceKeys.NewKey();
             var jarKey = DeviceKeys.NewKey();
             Require(ledger.CreateDevice(AccountId, "demo-button", DeviceKeys.Hash(buttonKey), work.Now));
@@ -69,7 +75,7 @@ public sealed partial class DemoHousehold(
             WriteFile(new DemoHouseholdFile
             {
                 AccountId = AccountId,
-                UserAuth = tokens.Issue("demo-user", AccountId),
+                UserAuth = tokens.Issue(UserId, AccountId),
                 Devices =
                 [
                     new DemoHouseholdDevice { DeviceId = "demo-button", DeviceKey = buttonKey, InstructionRef = ButtonInstructionRef },

@@ -1,7 +1,6 @@
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Pipeline;
-using Pantri.Iot.Gateway.Security;
 
 namespace Pantri.Iot.Gateway.Setup;
 
@@ -34,20 +33,6 @@ public abstract record SetupCommand<T> : IWriterCommand<SetupResult<T>>
             Inventory = instruction.Tracking is null ? null : ContractViews.Inventory(instruction, work.Now),
             OpenOrderRef = work.Ledger.OpenOrderFor(instruction.Ref)?.Ref,
         };
-    }
-}
-
-/// <summary>Creates a device; its key is returned this once and stored only as a hash.</summary>
-/// <param name="AccountId">The household.</param>
-/// <param name="DeviceId">The id to create.</param>
-public sealed record CreateDevice(string AccountId, string DeviceId) : SetupCommand<CreatedDevice>
-{
-    /// <inheritdoc/>
-    public override SetupResult<CreatedDevice> Execute(UnitOfWork work)
-    {
-        ArgumentNullException.ThrowIfNull(work);
-        var key = DeviceKeys.NewKey();
-        return SetupResult.From(work.Ledger.CreateDevice(AccountId, DeviceId, DeviceKeys.Hash(key), work.Now), device => new CreatedDevice(device.DeviceId, key));
     }
 }
 
@@ -122,5 +107,61 @@ public sealed record MoveOrder(string AccountId, long OrderRef, OrderState State
             OrderMoveOutcome.NotAllowed => SetupResult.Fail<OrderStatus>(StatusCodes.Status409Conflict, $"an order that is {moved.Order!.State} cannot become {State}"),
             _ => SetupResult.Ok(ContractViews.Order(moved.Order!)),
         };
+    }
+}
+
+/// <summary>One instruction of the household.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="InstructionRef">The instruction.</param>
+public sealed record GetInstruction(string AccountId, long InstructionRef) : SetupCommand<InstructionView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<InstructionView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return work.Ledger.InstructionOf(AccountId, InstructionRef) is { } instruction
+            ? SetupResult.Ok(View(work, instruction))
+            : SetupResult.Fail<InstructionView>(StatusCodes.Status404NotFound, "unknown instruction");
+    }
+}
+
+/// <summary>Changes an instruction's product, retailer or quantity; the next order uses them.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="InstructionRef">The instruction.</param>
+/// <param name="Update">The fields to change.</param>
+public sealed record UpdateInstruction(string AccountId, long InstructionRef, InstructionUpdate Update) : SetupCommand<InstructionView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<InstructionView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult.From(work.Ledger.UpdateInstruction(AccountId, InstructionRef, Update.Product, Update.Retailer, Update.Quantity), i => View(work, i));
+    }
+}
+
+/// <summary>Deletes an instruction; its orders stay.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="InstructionRef">The instruction.</param>
+public sealed record DeleteInstruction(string AccountId, long InstructionRef) : SetupCommand<InstructionView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<InstructionView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult.From(work.Ledger.DeleteInstruction(AccountId, InstructionRef), i => new InstructionView { InstructionRef = i.Ref, Product = i.Product, Retailer = i.Retailer, Quantity = i.Quantity });
+    }
+}
+
+/// <summary>Unpairs a device from an instruction.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="InstructionRef">The instruction.</param>
+/// <param name="DeviceId">The device.</param>
+public sealed record UnpairDevice(string AccountId, long InstructionRef, string DeviceId) : SetupCommand<InstructionView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<InstructionView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult.From(work.Ledger.Unpair(AccountId, InstructionRef, DeviceId), i => View(work, i));
     }
 }

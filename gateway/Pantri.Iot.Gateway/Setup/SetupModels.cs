@@ -53,18 +53,6 @@ public sealed record TrackingSettings
     public TrackingSpec ToSpec() => new(ReorderAt, Unit, UnitsPerPack, Hysteresis, Debounce, Level);
 }
 
-/// <summary>Body of <c>POST /v1/devices</c>.</summary>
-public sealed record NewDevice
-{
-    /// <summary>The DeviceId to create.</summary>
-    public string DeviceId { get; init; } = string.Empty;
-}
-
-/// <summary>Answer of <c>POST /v1/devices</c>: the key is shown this once.</summary>
-/// <param name="DeviceId">The device.</param>
-/// <param name="DeviceKey">Its key.</param>
-public sealed record CreatedDevice(string DeviceId, [property: JsonPropertyName(FieldNames.DeviceKey)] string DeviceKey);
-
 /// <summary>Body of <c>POST /v1/orders/{ref}/state</c>.</summary>
 public sealed record OrderStateChange
 {

@@ -8,9 +8,13 @@ namespace Pantri.Iot.Gateway.Setup;
 /// builds one <see cref="SetupCommand{T}"/> and hands it to the writer.</summary>
 public sealed class SetupService(CommandWriter writer)
 {
-    /// <summary>Creates a device in an account; its key is returned once.</summary>
-    public Task<SetupResult<CreatedDevice>> CreateDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken) =>
-        writer.SubmitAsync(new CreateDevice(accountId, deviceId), cancellationToken);
+    /// <summary>Runs any setup command on the writer (households, users, devices…).</summary>
+    public Task<SetupResult<T>> RunAsync<T>(SetupCommand<T> command, CancellationToken cancellationToken) =>
+        writer.SubmitAsync(command, cancellationToken);
+
+    /// <summary>Creates a device in an account with a gateway-assigned id; its key is returned once.</summary>
+    public Task<SetupResult<DeviceWithKey>> CreateDeviceAsync(string accountId, string name, CancellationToken cancellationToken) =>
+        writer.SubmitAsync(new CreateDevice(accountId, name), cancellationToken);
 
     /// <summary>Creates an instruction (optionally tracked, optionally paired).</summary>
     public Task<SetupResult<InstructionView>> CreateInstructionAsync(string accountId, NewInstruction body, CancellationToken cancellationToken)

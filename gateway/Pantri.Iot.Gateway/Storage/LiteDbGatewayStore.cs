@@ -22,6 +22,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<Device> _devices = null!;
     private ILiteCollection<Instruction> _instructions = null!;
     private ILiteCollection<Order> _orders = null!;
+    private ILiteCollection<Household> _households = null!;
+    private ILiteCollection<HouseholdUser> _users = null!;
     private ILiteCollection<OutboxEntry> _outbox = null!;
     private ILiteCollection<CommandRecord> _commands = null!;
     private ILiteCollection<GatewayMeta> _meta = null!;
@@ -72,7 +74,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     {
         var meta = _meta.FindById(GatewayMeta.DocumentId) ?? new GatewayMeta();
         var open = _orders.Find(Query.In(nameof(Order.State), OpenStates.Select(s => new BsonValue(s)))).ToList();
-        return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta);
+        return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta)
+        {
+            Households = _households.FindAll().ToList(),
+            Users = _users.FindAll().ToList(),
+        };
     });
 
     /// <inheritdoc/>
@@ -111,6 +117,21 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             foreach (var instruction in batch.Instructions.Values)
             {
                 _instructions.Upsert(instruction);
+            }
+
+            foreach (var reference in batch.InstructionsDeleted)
+            {
+                _instructions.Delete(reference);
+            }
+
+            foreach (var (id, household) in batch.Households)
+            {
+                _ = household is null ? _households.Delete(id) : _households.Upsert(household);
+            }
+
+            foreach (var (key, user) in batch.Users)
+            {
+                _ = user is null ? _users.Delete(key) : _users.Upsert(user);
             }
 
             foreach (var order in batch.Orders.Values)
@@ -268,6 +289,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _devices = _db.GetCollection<Device>("devices");
         _instructions = _db.GetCollection<Instruction>("instructions");
         _orders = _db.GetCollection<Order>("orders");
+        _households = _db.GetCollection<Household>("households");
+        _users = _db.GetCollection<HouseholdUser>("users");
         _outbox = _db.GetCollection<OutboxEntry>("outbox");
         _commands = _db.GetCollection<CommandRecord>("commands");
         _meta = _db.GetCollection<GatewayMeta>("meta");
@@ -312,7 +335,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         var mapper = new BsonMapper { TrimWhitespace = false, EmptyStringToNull = false };
         // Ticks keep full precision and no time-zone conversion, unlike LiteDB's DateTime mapping.
         mapper.RegisterType(v => new BsonValue(v.UtcTicks), b => new DateTimeOffset(b.AsInt64, TimeSpan.Zero));
-        mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false);
+        mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false).Ignore(d => d.IsRevoked);
+        mapper.Entity<Household>().Id(h => h.AccountId, autoId: false);
+        mapper.Entity<HouseholdUser>().Id(u => u.Key, autoId: false);
         mapper.Entity<Instruction>().Id(i => i.Ref, autoId: false);
         mapper.Entity<Order>().Id(o => o.Ref, autoId: false).Ignore(o => o.IsOpen);
         mapper.Entity<OutboxEntry>().Id(e => e.OrderRef, autoId: false);

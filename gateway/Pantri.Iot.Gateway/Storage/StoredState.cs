@@ -7,7 +7,14 @@ namespace Pantri.Iot.Gateway.Storage;
 /// <param name="Instructions">All instructions.</param>
 /// <param name="OpenOrders">Orders not yet closed.</param>
 /// <param name="Meta">Reference counters and keys.</param>
-public sealed record StoredState(IReadOnlyList<Device> Devices, IReadOnlyList<Instruction> Instructions, IReadOnlyList<Order> OpenOrders, GatewayMeta Meta);
+public sealed record StoredState(IReadOnlyList<Device> Devices, IReadOnlyList<Instruction> Instructions, IReadOnlyList<Order> OpenOrders, GatewayMeta Meta)
+{
+    /// <summary>All households.</summary>
+    public IReadOnlyList<Household> Households { get; init; } = [];
+
+    /// <summary>All users and operators.</summary>
+    public IReadOnlyList<HouseholdUser> Users { get; init; } = [];
+}
 
 /// <summary>Installation-wide values kept with the data.</summary>
 public sealed class GatewayMeta

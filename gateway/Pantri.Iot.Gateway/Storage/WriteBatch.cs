@@ -11,6 +11,15 @@ public sealed class WriteBatch
     /// <summary>Instructions to upsert (latest state wins).</summary>
     public Dictionary<long, Instruction> Instructions { get; } = [];
 
+    /// <summary>Instructions to delete (their orders stay).</summary>
+    public HashSet<long> InstructionsDeleted { get; } = [];
+
+    /// <summary>Households to upsert, or to delete where the value is null.</summary>
+    public Dictionary<string, Household?> Households { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Users to upsert, or to delete where the value is null (by <see cref="HouseholdUser.Key"/>).</summary>
+    public Dictionary<string, HouseholdUser?> Users { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Orders to upsert.</summary>
     public Dictionary<long, Order> Orders { get; } = [];
 
@@ -27,13 +36,16 @@ public sealed class WriteBatch
     public GatewayMeta? Meta { get; set; }
 
     /// <summary>True when there is nothing to write.</summary>
-    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && Orders.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
+    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && InstructionsDeleted.Count == 0 && Households.Count == 0 && Users.Count == 0 && Orders.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
 
     /// <summary>Empties the batch for reuse.</summary>
     public void Clear()
     {
         Devices.Clear();
         Instructions.Clear();
+        InstructionsDeleted.Clear();
+        Households.Clear();
+        Users.Clear();
         Orders.Clear();
         Outbox.Clear();
         OutboxDone.Clear();

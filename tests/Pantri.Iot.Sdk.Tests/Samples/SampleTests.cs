@@ -77,7 +77,7 @@ public sealed class SampleTests
         using (var first = SampleProcess.StartDotnet("Dishwasher", _workDirectory, args))
         {
             Assert.That(await first.WaitForExitAsync(), Is.Zero, first.Output);
-            Assert.That(first.Lines, Has.Some.StartWith("set up demo-dishwasher"));
+            Assert.That(first.Lines, Has.Some.StartWith("set up dishwasher d-"));
             Assert.That(first.Lines.Where(l => l.StartsWith("cycle ", StringComparison.Ordinal)), Is.EqualTo(new[]
             {
                 "cycle 1: one tablet used → 29 tablets left, ID 200 Done",

@@ -43,8 +43,8 @@ internal sealed class PressingDevice(string deviceId, string key, long instructi
         var devices = new List<PressingDevice>();
         for (var i = 0; i < count; i++)
         {
-            var id = $"presser-{i}";
-            var created = await (await http.PostAsJsonAsync("/v1/devices", new { DeviceId = id })).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+            var created = await (await http.PostAsJsonAsync("/v1/devices", new { Name = $"presser-{i}" })).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
+            var id = created.GetProperty(nameof(DeviceId)).GetString()!;
             var instruction = await (await http.PostAsJsonAsync("/v1/instructions", new { Product = "Item " + i, Retailer = "shop", DeviceIds = new[] { id } })).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>();
             devices.Add(new PressingDevice(
                 id,

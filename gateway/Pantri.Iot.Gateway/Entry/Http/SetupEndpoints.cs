@@ -27,8 +27,14 @@ public static class SetupEndpoints
             WithBodyAsync<TrackingSettings, InstructionView>(http, user, claims, (account, body) => setup.ConfigureTrackingAsync(account, instructionRef, body, ct)));
         v1.MapPost("/instructions/{instructionRef:long}/devices/{deviceId}", (long instructionRef, string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             WithAccountAsync(user, claims, account => setup.PairAsync(account, instructionRef, deviceId, ct)));
-        v1.MapPost("/devices", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithBodyAsync<NewDevice, CreatedDevice>(http, user, claims, (account, body) => setup.CreateDeviceAsync(account, body.DeviceId, ct)));
+        v1.MapGet("/instructions/{instructionRef:long}", (long instructionRef, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithAccountAsync(user, claims, account => setup.RunAsync(new GetInstruction(account, instructionRef), ct)));
+        v1.MapPatch("/instructions/{instructionRef:long}", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithBodyAsync<InstructionUpdate, InstructionView>(http, user, claims, (account, body) => setup.RunAsync(new UpdateInstruction(account, instructionRef, body), ct)));
+        v1.MapDelete("/instructions/{instructionRef:long}", (long instructionRef, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithAccountAsync(user, claims, account => setup.RunAsync(new DeleteInstruction(account, instructionRef), ct)));
+        v1.MapDelete("/instructions/{instructionRef:long}/devices/{deviceId}", (long instructionRef, string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
+            WithAccountAsync(user, claims, account => setup.RunAsync(new UnpairDevice(account, instructionRef, deviceId), ct)));
         v1.MapGet("/orders", (ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account
                 ? Results.Ok(store.FindOrders(account, MaxOrders).Select(ContractViews.Order))
@@ -51,24 +57,30 @@ public static class SetupEndpoints
         return app;
     }
 
-    private static async Task<IResult> WithBodyAsync<TBody, T>(HttpContext http, ClaimsPrincipal user, AccountClaims claims, Func<string, TBody, Task<SetupResult<T>>> action)
+    /// <summary>Reads the JSON body, then runs <paramref name="action"/> for the token's household; with
+    /// <paramref name="ownerOnly"/> a member is refused with 403.</summary>
+    internal static async Task<IResult> WithBodyAsync<TBody, T>(HttpContext http, ClaimsPrincipal user, AccountClaims claims, Func<string, TBody, Task<SetupResult<T>>> action, bool ownerOnly = false)
         where TBody : class
     {
-        if (claims.AccountOf(user) is null)
+        if (Refusal(user, claims, ownerOnly) is { } refused)
         {
-            return Results.Forbid();
+            return refused;
         }
 
         var (body, problem) = await JsonBody.ReadAsync<TBody>(http).ConfigureAwait(false);
-        return problem ?? await WithAccountAsync(user, claims, account => action(account, body!)).ConfigureAwait(false);
+        return problem ?? await WithAccountAsync(user, claims, account => action(account, body!), ownerOnly).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> WithAccountAsync<T>(ClaimsPrincipal user, AccountClaims claims, Func<string, Task<SetupResult<T>>> action)
+    /// <summary>Runs <paramref name="action"/> for the token's household and answers its result (JSON, or problem
+    /// details); with <paramref name="ownerOnly"/> a member is refused with 403.</summary>
+    internal static async Task<IResult> WithAccountAsync<T>(ClaimsPrincipal user, AccountClaims claims, Func<string, Task<SetupResult<T>>> action, bool ownerOnly = false)
     {
-        if (claims.AccountOf(user) is not { } account)
+        if (Refusal(user, claims, ownerOnly) is { } refused)
         {
-            return Results.Forbid();
+            return refused;
         }
+
+        var account = claims.AccountOf(user)!;
 
         var result = await action(account).ConfigureAwait(false);
         return result switch
@@ -78,4 +90,11 @@ public static class SetupEndpoints
             _ => Problems.Refused(result.Status, result.Error),
         };
     }
+
+    private static IResult? Refusal(ClaimsPrincipal user, AccountClaims claims, bool ownerOnly) => claims.RoleOf(user) switch
+    {
+        null => Results.Forbid(),
+        UserRole.Member when ownerOnly => Problems.Refused(StatusCodes.Status403Forbidden, "only an owner of the household may do this"),
+        _ => null,
+    };
 }
