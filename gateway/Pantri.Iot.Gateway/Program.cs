@@ -1,5 +1,13 @@
 using Pantri.Iot.Gateway;
+using Pantri.Iot.Gateway.Cli;
 using Serilog;
+
+// A verb (households, token, devices, ops-users…) manages the installation and exits; anything else runs the gateway.
+if (GatewayCli.IsVerb(args))
+{
+    return await GatewayCli.RunAsync(args).ConfigureAwait(false);
+}
+
 
 Log.Logger = new LoggerConfiguration().WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture).CreateBootstrapLogger();
 try
