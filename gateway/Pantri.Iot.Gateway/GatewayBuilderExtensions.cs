@@ -84,6 +84,7 @@ public static class GatewayBuilderExtensions
         services.AddPantriHealthChecks();
         AddUserAuth(builder);
         builder.AddPantriHttpApi();
+        services.AddPantriApiDocumentation();
         services.ConfigureHttpJsonOptions(json =>
         {
             // The HTTP API speaks the contract's spelling (Instruction_Ref, OrderRef…), not camelCase.
@@ -104,6 +105,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriSetup();
         app.MapPantriIdentity();
         app.MapRetailerCallbacks();
+        app.MapPantriApiDocumentation();
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();
         app.MapPantriMqttWebSocket();

@@ -21,7 +21,14 @@ public static class RetailerCallbackEndpoints
     /// <summary>Maps the callback endpoint (authorised by signature, not by <c>User_Auth</c>).</summary>
     public static IEndpointRouteBuilder MapRetailerCallbacks(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/retailers/{retailer}/orders/{orderRef:long}/status", HandleAsync).AllowAnonymous();
+        app.MapPost("/v1/retailers/{retailer}/orders/{orderRef:long}/status", HandleAsync).AllowAnonymous()
+            .WithDescription("Signed with the Pantri-Signature header instead of User_Auth.")
+            .Accepts<RetailerStatusReport>("application/json")
+            .Produces<Pantri.Iot.Contract.OrderStatus>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesValidationProblem();
         return app;
     }
 

@@ -15,31 +15,31 @@ public static class IdentityEndpoints
     {
         var v1 = app.MapGroup("/v1").RequireAuthorization().RequireRateLimiting(HttpApiBuilderExtensions.SetupPolicy).WithBodyLimit(app);
         v1.MapGet("/household", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new GetHousehold(account), ct)));
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new GetHousehold(account), ct))).Answers<HouseholdView>();
         v1.MapPut("/household", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithBodyAsync<NameBody, HouseholdView>(http, user, claims, (account, body) => setup.RunAsync(new RenameHousehold(account, body.Name), ct), ownerOnly: true));
+            SetupEndpoints.WithBodyAsync<NameBody, HouseholdView>(http, user, claims, (account, body) => setup.RunAsync(new RenameHousehold(account, body.Name), ct), ownerOnly: true)).Takes<NameBody>().Answers<HouseholdView>();
         v1.MapDelete("/household", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new DeleteHousehold(account), ct), ownerOnly: true));
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new DeleteHousehold(account), ct), ownerOnly: true)).Answers<HouseholdView>();
         v1.MapPost("/household/users", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             SetupEndpoints.WithBodyAsync<NewUser, UserView>(http, user, claims, (account, body) =>
                 Enum.TryParse<UserRole>(body.Role, ignoreCase: true, out var role) && body.Role.All(char.IsLetter) && role != UserRole.Ops
                     ? setup.RunAsync(new AddUser(account, body.UserId, role), ct)
-                    : Task.FromResult(new SetupResult<UserView>(StatusCodes.Status400BadRequest, "Role must be Owner or Member", null, nameof(NewUser.Role))), ownerOnly: true));
+                    : Task.FromResult(new SetupResult<UserView>(StatusCodes.Status400BadRequest, "Role must be Owner or Member", null, nameof(NewUser.Role))), ownerOnly: true)).Takes<NewUser>().Answers<UserView>(StatusCodes.Status201Created);
         v1.MapDelete("/household/users/{userId}", (string userId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RemoveUser(account, userId), ct), ownerOnly: true));
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RemoveUser(account, userId), ct), ownerOnly: true)).Answers<UserView>();
 
         v1.MapGet("/devices", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new ListDevices(account), ct)));
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new ListDevices(account), ct))).Answers<IReadOnlyList<DeviceView>>();
         v1.MapPost("/devices", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithBodyAsync<NameBody, DeviceWithKey>(http, user, claims, (account, body) => setup.RunAsync(new CreateDevice(account, body.Name), ct), ownerOnly: true));
+            SetupEndpoints.WithBodyAsync<NameBody, DeviceWithKey>(http, user, claims, (account, body) => setup.RunAsync(new CreateDevice(account, body.Name), ct), ownerOnly: true)).Takes<NameBody>().Answers<DeviceWithKey>(StatusCodes.Status201Created);
         v1.MapGet("/devices/{deviceId}", (string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new GetDevice(account, deviceId), ct)));
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new GetDevice(account, deviceId), ct))).Answers<DeviceView>();
         v1.MapPut("/devices/{deviceId}", (string deviceId, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithBodyAsync<NameBody, DeviceView>(http, user, claims, (account, body) => setup.RunAsync(new RenameDevice(account, deviceId, body.Name), ct), ownerOnly: true));
+            SetupEndpoints.WithBodyAsync<NameBody, DeviceView>(http, user, claims, (account, body) => setup.RunAsync(new RenameDevice(account, deviceId, body.Name), ct), ownerOnly: true)).Takes<NameBody>().Answers<DeviceView>();
         v1.MapPost("/devices/{deviceId}/rotate-key", (string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RotateDeviceKey(account, deviceId), ct), ownerOnly: true));
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RotateDeviceKey(account, deviceId), ct), ownerOnly: true)).Answers<DeviceWithKey>();
         v1.MapDelete("/devices/{deviceId}", (string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RevokeDevice(account, deviceId), ct), ownerOnly: true));
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RevokeDevice(account, deviceId), ct), ownerOnly: true)).Answers<DeviceView>();
         return app;
     }
 }

@@ -20,29 +20,27 @@ public static class SetupEndpoints
     {
         var v1 = app.MapGroup("/v1").RequireAuthorization().RequireRateLimiting(HttpApiBuilderExtensions.SetupPolicy).WithBodyLimit(app);
         v1.MapGet("/instructions", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithAccountAsync(user, claims, account => setup.ListInstructionsAsync(account, ct)));
+            WithAccountAsync(user, claims, account => setup.ListInstructionsAsync(account, ct))).Answers<IReadOnlyList<InstructionView>>();
         v1.MapPost("/instructions", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithBodyAsync<NewInstruction, InstructionView>(http, user, claims, (account, body) => setup.CreateInstructionAsync(account, body, ct)));
+            WithBodyAsync<NewInstruction, InstructionView>(http, user, claims, (account, body) => setup.CreateInstructionAsync(account, body, ct))).Takes<NewInstruction>().Answers<InstructionView>(StatusCodes.Status201Created);
         v1.MapPut("/instructions/{instructionRef:long}/tracking", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithBodyAsync<TrackingSettings, InstructionView>(http, user, claims, (account, body) => setup.ConfigureTrackingAsync(account, instructionRef, body, ct)));
+            WithBodyAsync<TrackingSettings, InstructionView>(http, user, claims, (account, body) => setup.ConfigureTrackingAsync(account, instructionRef, body, ct))).Takes<TrackingSettings>().Answers<InstructionView>();
         v1.MapPost("/instructions/{instructionRef:long}/devices/{deviceId}", (long instructionRef, string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithAccountAsync(user, claims, account => setup.PairAsync(account, instructionRef, deviceId, ct)));
+            WithAccountAsync(user, claims, account => setup.PairAsync(account, instructionRef, deviceId, ct))).Answers<InstructionView>();
         v1.MapGet("/instructions/{instructionRef:long}", (long instructionRef, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithAccountAsync(user, claims, account => setup.RunAsync(new GetInstruction(account, instructionRef), ct)));
+            WithAccountAsync(user, claims, account => setup.RunAsync(new GetInstruction(account, instructionRef), ct))).Answers<InstructionView>();
         v1.MapPatch("/instructions/{instructionRef:long}", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithBodyAsync<InstructionUpdate, InstructionView>(http, user, claims, (account, body) => setup.RunAsync(new UpdateInstruction(account, instructionRef, body), ct)));
+            WithBodyAsync<InstructionUpdate, InstructionView>(http, user, claims, (account, body) => setup.RunAsync(new UpdateInstruction(account, instructionRef, body), ct))).Takes<InstructionUpdate>().Answers<InstructionView>();
         v1.MapDelete("/instructions/{instructionRef:long}", (long instructionRef, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithAccountAsync(user, claims, account => setup.RunAsync(new DeleteInstruction(account, instructionRef), ct)));
+            WithAccountAsync(user, claims, account => setup.RunAsync(new DeleteInstruction(account, instructionRef), ct))).Answers<InstructionView>();
         v1.MapDelete("/instructions/{instructionRef:long}/devices/{deviceId}", (long instructionRef, string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            WithAccountAsync(user, claims, account => setup.RunAsync(new UnpairDevice(account, instructionRef, deviceId), ct)));
-        v1.MapGet("/orders", (ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
-            claims.AccountOf(user) is { } account
-                ? Results.Ok(store.FindOrders(account, MaxOrders).Select(ContractViews.Order))
-                : Results.Forbid());
+            WithAccountAsync(user, claims, account => setup.RunAsync(new UnpairDevice(account, instructionRef, deviceId), ct))).Answers<InstructionView>();
+        v1.MapGet("/orders", (string? state, long? instructionRef, string? deviceId, int? limit, ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
+            claims.AccountOf(user) is not { } account ? Results.Forbid() : ListOrders(store, account, state, instructionRef, deviceId, limit)).Answers<IReadOnlyList<OrderStatus>>();
         v1.MapGet("/orders/{orderRef:long}", (long orderRef, ClaimsPrincipal user, AccountClaims claims, IGatewayStore store) =>
             claims.AccountOf(user) is { } account && store.FindOrder(orderRef) is { } order && order.AccountId == account
                 ? Results.Ok(ContractViews.OrderWithHistory(order))
-                : Problems.Refused(StatusCodes.Status404NotFound, "no order with this ref in this account"));
+                : Problems.Refused(StatusCodes.Status404NotFound, "no order with this ref in this account")).Answers<OrderStatus>();
         v1.MapPost("/orders/{orderRef:long}/state", (long orderRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             WithBodyAsync<OrderStateChange, OrderStatus>(http, user, claims, (account, body) =>
             {
@@ -53,8 +51,31 @@ public static class SetupEndpoints
                 }
 
                 return setup.MoveOrderAsync(account, orderRef, state, user.FindFirst("sub")?.Value ?? "app", ct);
-            }));
+            })).Takes<OrderStateChange>().Answers<OrderStatus>();
         return app;
+    }
+
+    // Newest first, filtered by state (exact name), instruction and device, at most `limit` (1–500, default 500).
+    private static IResult ListOrders(IGatewayStore store, string account, string? state, long? instructionRef, string? deviceId, int? limit)
+    {
+        OrderState parsed = default;
+        if (state is not null && !OrderStates.TryParse(state, out parsed))
+        {
+            return Problems.Invalid("state", "state must be an order state name (Placed, Submitted, Confirmed, Shipped, Delivered, Rejected, Failed, Cancelled)");
+        }
+
+        if (limit is < 1 or > MaxOrders)
+        {
+            return Problems.Invalid("limit", $"limit must be from 1 to {MaxOrders}");
+        }
+
+        var orders = store.FindOrders(account, MaxOrders)
+            .Where(o => state is null || o.State == parsed)
+            .Where(o => instructionRef is null || o.InstructionRef == instructionRef)
+            .Where(o => deviceId is null || string.Equals(o.DeviceId, deviceId, StringComparison.Ordinal))
+            .Take(limit ?? MaxOrders)
+            .Select(ContractViews.Order);
+        return Results.Ok(orders);
     }
 
     /// <summary>Reads the JSON body, then runs <paramref name="action"/> for the token's household; with

@@ -17,7 +17,16 @@ public static class TriggerEndpoints
     /// <summary>Maps the trigger endpoint.</summary>
     public static IEndpointRouteBuilder MapPantriTrigger(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/trigger", TriggerAsync).WithBodyLimit(app);
+        app.MapPost("/v1/trigger", TriggerAsync).WithBodyLimit(app)
+            .WithDescription("Headers: Instruction_Ref, and Device_Key or User_Auth; optional RequestId (or Idempotency-Key). The body is the acknowledgement; the status code equals its ID.")
+            .Produces<Acknowledgement>(StatusCodes.Status201Created)
+            .Produces<Acknowledgement>(StatusCodes.Status200OK)
+            .Produces<Acknowledgement>(StatusCodes.Status400BadRequest)
+            .Produces<Acknowledgement>(StatusCodes.Status401Unauthorized)
+            .Produces<Acknowledgement>(StatusCodes.Status404NotFound)
+            .Produces<Acknowledgement>(StatusCodes.Status409Conflict)
+            .Produces<Acknowledgement>(StatusCodes.Status429TooManyRequests)
+            .Produces<Acknowledgement>(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
