@@ -24,10 +24,13 @@ public sealed class BrokerHostedService(
     IDeviceAuthenticator authenticator,
     IOpsAuthenticator opsAuthenticator,
     IDeviceMessageHandler handler,
+    IProvisioningHandler provisioning,
     IOptions<BrokerOptions> options,
     TimeProvider time,
     ILogger<BrokerHostedService> logger) : IHostedService
 {
+    private const string ProvisioningAddressKey = "pantri.provisioning.address";
+    private const string ProvisioningAttemptsKey = "pantri.provisioning.attempts";
     private readonly BrokerOptions _options = options.Value;
     private readonly SessionOwners _sessionOwners = new();
     private readonly LoginThrottle _throttle = new(
@@ -88,6 +91,17 @@ public sealed class BrokerHostedService(
         else if (DeviceIds.IsValid(clientId) && clientId == userName && authenticator.IsValid(clientId, e.Password ?? string.Empty))
         {
             identity = new ClientIdentity(clientId, IsOps: false);
+        }
+        else if (ClientIds.IsProvisioning(clientId) && userName == Provisioning.UserName && IsProvisioningPassword(e.RawPassword))
+        {
+            // A session of its own for each connection: nothing of a provisioning client outlives its connection.
+            if (e.CleanSession != true)
+            {
+                return Refuse(e, MqttConnectReasonCode.NotAuthorized, "provisioning needs a clean session");
+            }
+
+            identity = new ClientIdentity(clientId, IsOps: false, IsProvisioning: true);
+            e.SessionItems[ProvisioningAddressKey] = address;
         }
 
         if (identity is null)
@@ -194,6 +208,11 @@ public sealed class BrokerHostedService(
         {
             e.Response.ReasonCode = MqttPubAckReasonCode.TopicNameInvalid;
         }
+        else if (e.SessionItems?[ClientIdentity.SessionKey] is ClientIdentity { IsProvisioning: true } prov && TopicAuthorizer.IsOwnProvisioningRequest(prov, topic))
+        {
+            await HandleProvisioningAsync(e, prov).ConfigureAwait(false);
+            return;
+        }
         else if (e.SessionItems?[ClientIdentity.SessionKey] is not ClientIdentity identity || !TopicAuthorizer.CanPublish(identity, topic, out kind))
         {
             e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
@@ -235,6 +254,34 @@ public sealed class BrokerHostedService(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The handler acks its own failures; reaching here means even that failed. Do not PUBACK success.
+            e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
+            Log.HandlerFailed(logger, ex, e.ClientId);
+        }
+    }
+
+    /// <summary>Hands a pairing-code request to the gateway and publishes its answer on the client's response topic; past
+    /// <see cref="BrokerOptions.ProvisioningAttemptsPerConnection"/> attempts the answer is 429 and the connection is closed.</summary>
+    private async Task HandleProvisioningAsync(InterceptingPublishEventArgs e, ClientIdentity identity)
+    {
+        e.ProcessPublish = false;
+        var attempts = e.SessionItems[ProvisioningAttemptsKey] is int count ? count + 1 : 1;
+        e.SessionItems[ProvisioningAttemptsKey] = attempts;
+        var response = Provisioning.ResponseTopic(identity.Name);
+        if (attempts > _options.ProvisioningAttemptsPerConnection || e.ApplicationMessage.Retain)
+        {
+            await broker.PublishAsync(new OutboundMessage(response, provisioning.TooManyAttempts()), CancellationToken.None).ConfigureAwait(false);
+            _ = broker.DisconnectIdentityAsync(identity, TimeSpan.FromMilliseconds(200));
+            return;
+        }
+
+        var payload = e.ApplicationMessage.Payload.IsEmpty ? ReadOnlyMemory<byte>.Empty : System.Buffers.BuffersExtensions.ToArray(e.ApplicationMessage.Payload);
+        try
+        {
+            var answer = await provisioning.HandleAsync(new ProvisioningMessage(identity.Name, e.SessionItems[ProvisioningAddressKey] as IPAddress, payload), e.CancellationToken).ConfigureAwait(false);
+            await broker.PublishAsync(new OutboundMessage(response, answer), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
             e.Response.ReasonCode = MqttPubAckReasonCode.UnspecifiedError;
             Log.HandlerFailed(logger, ex, e.ClientId);
         }
@@ -332,6 +379,13 @@ public sealed class BrokerHostedService(
         }
 
         _sessionOwners.Connected(e.ClientId, owner);
+        if (owner.IsProvisioning)
+        {
+            // Bounded connection time: whatever it is doing, a provisioning client goes after this.
+            _ = broker.DisconnectIdentityAsync(owner, _options.ProvisioningConnectionTime);
+            return Task.CompletedTask;
+        }
+
         return PublishPresenceAsync(e.SessionItems, PresenceStatus.Online, null);
     }
 
@@ -345,7 +399,7 @@ public sealed class BrokerHostedService(
 
     private Task PublishPresenceAsync(System.Collections.IDictionary items, string status, string? reason)
     {
-        if (items[ClientIdentity.SessionKey] is not ClientIdentity { IsOps: false } identity)
+        if (items[ClientIdentity.SessionKey] is not ClientIdentity { IsOps: false, IsProvisioning: false } identity)
         {
             return Task.CompletedTask;
         }
@@ -362,6 +416,10 @@ public sealed class BrokerHostedService(
         MqttClientDisconnectType.Takeover => DisconnectReasons.Takeover,
         _ => DisconnectReasons.Dropped,
     };
+
+    private bool IsProvisioningPassword(byte[]? password) =>
+        string.IsNullOrEmpty(_options.ProvisioningPassword)
+        || CryptographicOperations.FixedTimeEquals(password ?? [], Encoding.UTF8.GetBytes(_options.ProvisioningPassword));
 
     private bool IsOpsLogin(string userName, byte[]? password)
     {

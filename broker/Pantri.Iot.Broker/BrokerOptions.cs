@@ -86,6 +86,20 @@ public sealed class BrokerOptions : IValidatableObject
     [MinLength(16, ErrorMessage = "Pantri:Mqtt:OpsPassword must have at least 16 characters (e.g. openssl rand -base64 24).")]
     public string? OpsPassword { get; set; }
 
+    /// <summary>Password of the provisioning identity (username <c>provision</c>, client ids <c>prov-…</c>); unset = none
+    /// is asked for, the pairing code alone is the secret. Set it to keep devices that do not carry it (firmware of
+    /// another maker) from even trying codes.</summary>
+    [MinLength(16, ErrorMessage = "Pantri:Mqtt:ProvisioningPassword must have at least 16 characters.")]
+    public string? ProvisioningPassword { get; set; }
+
+    /// <summary>How long a provisioning connection may stay (default 60 s): it is closed then, done or not.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ProvisioningConnectionTime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Pairing-code attempts one provisioning connection may make (default 3); the next one closes it.</summary>
+    [Range(1, 100)]
+    public int ProvisioningAttemptsPerConnection { get; set; } = 3;
+
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

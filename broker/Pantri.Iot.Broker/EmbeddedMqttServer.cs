@@ -34,6 +34,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
 
     private readonly MqttServer _server;
     private readonly OpsSessions _opsSessions = new();
+    private readonly TimeProvider _time;
     private readonly Lock _retainedBeforeStartLock = new();
     private Dictionary<string, MqttApplicationMessage>? _retainedBeforeStart = new(StringComparer.Ordinal);
 
@@ -45,6 +46,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         var o = options.Value;
+        _time = time;
         var logger = loggerFactory.CreateLogger<EmbeddedMqttServer>();
         var openFiles = OpenFileLimit.ReadSoftLimit();
         MaxConnections = OpenFileLimit.Clamp(o.MaxConnections, openFiles);
@@ -149,6 +151,14 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
     public Task DisconnectOpsUserAsync(string userName) =>
         DisconnectWhereAsync(identity => identity.IsOps && identity.Name == userName, deleteSession: true);
 
+    /// <summary>After <paramref name="delay"/>, disconnects the connection of exactly this identity (a provisioning
+    /// client) and drops its session; nothing when it has gone already.</summary>
+    internal async Task DisconnectIdentityAsync(ClientIdentity identity, TimeSpan delay)
+    {
+        await Task.Delay(delay, _time).ConfigureAwait(false);
+        await DisconnectWhereAsync(candidate => ReferenceEquals(candidate, identity), deleteSession: true).ConfigureAwait(false);
+    }
+
     // Sessions carry the identity that created them (ClientIdentity in the session items): that, not the client id,
     // says whose credential a connection used. DISCONNECT 0x87 tells an MQTT 5 client it is no longer authorised.
     private async Task DisconnectWhereAsync(Func<ClientIdentity, bool> matches, bool deleteSession)
@@ -224,6 +234,13 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
         if (!message.Retain && Topics.TryGetDeviceId(message.Topic, out var deviceId))
         {
             await DeliverToDeviceAsync(deviceId, applicationMessage).ConfigureAwait(false);
+            return;
+        }
+
+        // A provisioning response can only match the one session subscribed to it (the authoriser allows nothing else).
+        if (!message.Retain && Provisioning.TryGetResponseClientId(message.Topic, out var provisioningClient))
+        {
+            await DeliverToDeviceAsync(provisioningClient, applicationMessage).ConfigureAwait(false);
             return;
         }
 

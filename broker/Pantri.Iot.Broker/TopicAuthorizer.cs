@@ -12,7 +12,7 @@ public static class TopicAuthorizer
     {
         ArgumentNullException.ThrowIfNull(identity);
         kind = default;
-        return !identity.IsOps
+        return !identity.IsOps && !identity.IsProvisioning
             && Topics.TryParseDeviceTopic(topic, out var deviceId, out kind)
             && string.Equals(deviceId, identity.Name, StringComparison.Ordinal)
             && Topics.IsRequest(kind);
@@ -27,6 +27,12 @@ public static class TopicAuthorizer
             return false;
         }
 
+        if (identity.IsProvisioning)
+        {
+            // Its own response topic, exactly: no wildcard, nothing else.
+            return string.Equals(filter, Provisioning.ResponseTopic(identity.Name), StringComparison.Ordinal);
+        }
+
         var root = identity.IsOps ? Topics.OpsPrefix : Topics.DeviceNamespace(identity.Name);
         if (!filter.StartsWith(root, StringComparison.Ordinal) || filter.Length == root.Length)
         {
@@ -35,6 +41,13 @@ public static class TopicAuthorizer
 
         // Wildcards below the root stay inside it; a '#' or '+' can only widen within the namespace.
         return IsWellFormedFilter(filter.AsSpan(root.Length));
+    }
+
+    /// <summary>True when <paramref name="identity"/> is a provisioning client and <paramref name="topic"/> its own request topic.</summary>
+    public static bool IsOwnProvisioningRequest(ClientIdentity identity, string topic)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return identity.IsProvisioning && string.Equals(topic, Provisioning.RequestTopic(identity.Name), StringComparison.Ordinal);
     }
 
     private static bool IsWellFormedFilter(ReadOnlySpan<char> rest)

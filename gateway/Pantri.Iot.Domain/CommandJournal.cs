@@ -13,11 +13,13 @@ internal sealed class CommandJournal
     private readonly List<DeviceSnapshot> _devices = [];
     private readonly List<HouseholdSnapshot> _households = [];
     private readonly List<UserSnapshot> _users = [];
+    private readonly List<PairingCodeSnapshot> _codes = [];
     private int _instructionsUsed;
     private int _ordersUsed;
     private int _devicesUsed;
     private int _householdsUsed;
     private int _usersUsed;
+    private int _codesUsed;
 
     /// <summary>Entries in the order the entities were first touched.</summary>
     public int Count => _entries.Count;
@@ -86,6 +88,15 @@ internal sealed class CommandJournal
         }
     }
 
+    /// <summary>Before the removal of an existing pairing code.</summary>
+    public void Touch(PairingCode code)
+    {
+        if (!Contains(code))
+        {
+            _entries.Add(new Entry(code, Next(_codes, ref _codesUsed).Capture(code)));
+        }
+    }
+
     /// <summary>Forgets the entries; the snapshots stay allocated for the next command.</summary>
     public void Clear()
     {
@@ -100,6 +111,7 @@ internal sealed class CommandJournal
         _devicesUsed = 0;
         _householdsUsed = 0;
         _usersUsed = 0;
+        _codesUsed = 0;
     }
 
     private static T Next<T>(List<T> pool, ref int used)
@@ -359,5 +371,45 @@ internal sealed class UserSnapshot
         user.Role = _role;
         user.CredentialHash = _credentialHash;
         user.CreatedAt = _createdAt;
+    }
+}
+
+/// <summary>A pairing code's binding.</summary>
+internal sealed class PairingCodeSnapshot
+{
+    private readonly List<long> _instructionRefs = [];
+    private List<long> _instructionRefList = [];
+    private string _codeHash = string.Empty;
+    private string _accountId = string.Empty;
+    private string _deviceName = string.Empty;
+    private string _createdBy = string.Empty;
+    private DateTimeOffset _createdAt;
+    private DateTimeOffset _expiresAt;
+
+    public PairingCodeSnapshot Capture(PairingCode code)
+    {
+        _codeHash = code.CodeHash;
+        _accountId = code.AccountId;
+        _deviceName = code.DeviceName;
+        _createdBy = code.CreatedBy;
+        _createdAt = code.CreatedAt;
+        _expiresAt = code.ExpiresAt;
+        _instructionRefList = code.InstructionRefs;
+        _instructionRefs.Clear();
+        _instructionRefs.AddRange(code.InstructionRefs);
+        return this;
+    }
+
+    public void Restore(PairingCode code)
+    {
+        code.CodeHash = _codeHash;
+        code.AccountId = _accountId;
+        code.DeviceName = _deviceName;
+        code.CreatedBy = _createdBy;
+        code.CreatedAt = _createdAt;
+        code.ExpiresAt = _expiresAt;
+        _instructionRefList.Clear();
+        _instructionRefList.AddRange(_instructionRefs);
+        code.InstructionRefs = _instructionRefList;
     }
 }

@@ -31,3 +31,8 @@ public sealed record UserChanged(HouseholdUser User, bool Removed) : LedgerChang
 /// <summary>An instruction was deleted; its orders stay.</summary>
 /// <param name="Instruction">The instruction as it was.</param>
 public sealed record InstructionRemoved(Instruction Instruction) : LedgerChange;
+
+/// <summary>A pairing code was made, or used up / expired (removed).</summary>
+/// <param name="Code">The code as it is now.</param>
+/// <param name="Removed">True when it was removed.</param>
+public sealed record PairingCodeChanged(PairingCode Code, bool Removed) : LedgerChange;

@@ -85,6 +85,11 @@ public sealed partial class ReplenishmentLedger
             Remove(user);
         }
 
+        foreach (var code in _pairingCodes.Values.Where(c => c.AccountId == accountId).ToList())
+        {
+            Remove(code);
+        }
+
         _journal.Touch(household);
         _households.Remove(accountId);
         Changed(household, removed: true);

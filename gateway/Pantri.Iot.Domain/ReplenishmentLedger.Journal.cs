@@ -40,6 +40,9 @@ public sealed partial class ReplenishmentLedger
                 case HouseholdUser user:
                     Undo(user, (UserSnapshot?)entry.Before);
                     break;
+                case PairingCode code:
+                    Undo(code, (PairingCodeSnapshot?)entry.Before);
+                    break;
             }
         }
 

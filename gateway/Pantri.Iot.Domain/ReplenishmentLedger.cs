@@ -27,8 +27,13 @@ public sealed partial class ReplenishmentLedger
     }
 
     /// <summary>Builds the ledger from stored state, households and users included; closed orders are not needed.</summary>
-    public ReplenishmentLedger(IEnumerable<Household> households, IEnumerable<HouseholdUser> users, IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders)
+    public ReplenishmentLedger(IEnumerable<Household> households, IEnumerable<HouseholdUser> users, IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders, IEnumerable<PairingCode>? pairingCodes = null)
     {
+        foreach (var code in pairingCodes ?? [])
+        {
+            _pairingCodes[code.CodeHash] = code;
+        }
+
         ArgumentNullException.ThrowIfNull(households);
         ArgumentNullException.ThrowIfNull(users);
         ArgumentNullException.ThrowIfNull(devices);

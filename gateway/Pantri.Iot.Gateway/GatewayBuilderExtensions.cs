@@ -9,6 +9,7 @@ using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Entry.WebSockets;
 using Pantri.Iot.Gateway.Ops;
+using Pantri.Iot.Gateway.Pairing;
 using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Retail;
@@ -77,6 +78,9 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<OpsStateRebuild>();
         services.AddHostedService(sp => sp.GetRequiredService<OpsStateRebuild>());
         services.AddSingleton<SetupService>();
+        services.AddOptions<PairingOptions>().BindConfiguration(PairingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<PairingAttemptGuard>();
+        services.AddSingleton<IProvisioningHandler, ProvisioningHandler>();
         services.AddSingleton<AccountClaims>();
         services.AddSingleton<MqttRequestHandler>();
         services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
@@ -104,6 +108,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriTrigger();
         app.MapPantriSetup();
         app.MapPantriIdentity();
+        app.MapPantriPairing();
         app.MapRetailerCallbacks();
         app.MapPantriApiDocumentation();
         app.MapPantriHealthChecks();

@@ -33,6 +33,15 @@ public static class ContractJson
     /// <summary>UTF-8 JSON of an order status.</summary>
     public static byte[] Serialize(OrderStatus value) => JsonSerializer.SerializeToUtf8Bytes(value, Context.OrderStatus);
 
+    /// <summary>UTF-8 JSON of a provisioning response.</summary>
+    public static byte[] Serialize(ProvisioningResponse value) => JsonSerializer.SerializeToUtf8Bytes(value, Context.ProvisioningResponse);
+
+    /// <summary>Reads a provisioning request; null for JSON <c>null</c>. Throws <see cref="JsonException"/> for anything that is not one.</summary>
+    public static ProvisioningRequest? DeserializeProvisioningRequest(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, Context.ProvisioningRequest);
+
+    /// <summary>Reads a provisioning response (for devices and tests).</summary>
+    public static ProvisioningResponse? DeserializeProvisioningResponse(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, Context.ProvisioningResponse);
+
     /// <summary>Reads an acknowledgement (for devices, the SDK and tests).</summary>
     public static Acknowledgement? DeserializeAcknowledgement(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize(json, Context.Acknowledgement);
 
@@ -58,4 +67,6 @@ public static class ContractJson
 [JsonSerializable(typeof(InventoryStatus))]
 [JsonSerializable(typeof(OrderStatus))]
 [JsonSerializable(typeof(DemoHouseholdFile))]
+[JsonSerializable(typeof(ProvisioningRequest))]
+[JsonSerializable(typeof(ProvisioningResponse))]
 public sealed partial class ContractJsonContext : JsonSerializerContext;

@@ -136,7 +136,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _queue.Writer.TryComplete();
 
-    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Households, state.Users, state.Devices, state.Instructions, state.OpenOrders);
+    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Households, state.Users, state.Devices, state.Instructions, state.OpenOrders, state.PairingCodes);
 
     private void Reserve(GatewayMeta meta)
     {

@@ -273,6 +273,9 @@ public sealed class UnitOfWork
                     Put(_batch.Households, household.AccountId, removed ? null : household);
                     _identityChanges.Add(changes[i]);
                     break;
+                case PairingCodeChanged { Code: var code, Removed: var removed }:
+                    Put(_batch.PairingCodes, code.CodeHash, removed ? null : code);
+                    break;
                 case UserChanged { User: var user, Removed: var removed }:
                     Put(_batch.Users, user.Key, removed ? null : user);
                     _identityChanges.Add(changes[i]);

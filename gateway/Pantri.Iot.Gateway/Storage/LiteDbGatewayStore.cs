@@ -24,6 +24,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<Order> _orders = null!;
     private ILiteCollection<Household> _households = null!;
     private ILiteCollection<HouseholdUser> _users = null!;
+    private ILiteCollection<PairingCode> _pairingCodes = null!;
     private ILiteCollection<OutboxEntry> _outbox = null!;
     private ILiteCollection<CommandRecord> _commands = null!;
     private ILiteCollection<GatewayMeta> _meta = null!;
@@ -78,6 +79,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         {
             Households = _households.FindAll().ToList(),
             Users = _users.FindAll().ToList(),
+            PairingCodes = _pairingCodes.FindAll().ToList(),
         };
     });
 
@@ -132,6 +134,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             foreach (var (key, user) in batch.Users)
             {
                 _ = user is null ? _users.Delete(key) : _users.Upsert(user);
+            }
+
+            foreach (var (hash, code) in batch.PairingCodes)
+            {
+                _ = code is null ? _pairingCodes.Delete(hash) : _pairingCodes.Upsert(code);
             }
 
             foreach (var order in batch.Orders.Values)
@@ -291,6 +298,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _orders = _db.GetCollection<Order>("orders");
         _households = _db.GetCollection<Household>("households");
         _users = _db.GetCollection<HouseholdUser>("users");
+        _pairingCodes = _db.GetCollection<PairingCode>("pairingcodes");
         _outbox = _db.GetCollection<OutboxEntry>("outbox");
         _commands = _db.GetCollection<CommandRecord>("commands");
         _meta = _db.GetCollection<GatewayMeta>("meta");
@@ -338,6 +346,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         mapper.Entity<Device>().Id(d => d.DeviceId, autoId: false).Ignore(d => d.IsRevoked);
         mapper.Entity<Household>().Id(h => h.AccountId, autoId: false);
         mapper.Entity<HouseholdUser>().Id(u => u.Key, autoId: false);
+        mapper.Entity<PairingCode>().Id(c => c.CodeHash, autoId: false);
         mapper.Entity<Instruction>().Id(i => i.Ref, autoId: false);
         mapper.Entity<Order>().Id(o => o.Ref, autoId: false).Ignore(o => o.IsOpen);
         mapper.Entity<OutboxEntry>().Id(e => e.OrderRef, autoId: false);

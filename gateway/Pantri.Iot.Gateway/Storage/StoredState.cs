@@ -14,6 +14,9 @@ public sealed record StoredState(IReadOnlyList<Device> Devices, IReadOnlyList<In
 
     /// <summary>All users and operators.</summary>
     public IReadOnlyList<HouseholdUser> Users { get; init; } = [];
+
+    /// <summary>Pairing codes not yet used (some may have expired).</summary>
+    public IReadOnlyList<PairingCode> PairingCodes { get; init; } = [];
 }
 
 /// <summary>Installation-wide values kept with the data.</summary>

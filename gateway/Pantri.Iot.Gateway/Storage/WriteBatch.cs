@@ -20,6 +20,9 @@ public sealed class WriteBatch
     /// <summary>Users to upsert, or to delete where the value is null (by <see cref="HouseholdUser.Key"/>).</summary>
     public Dictionary<string, HouseholdUser?> Users { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Pairing codes to upsert, or to delete where the value is null (by hash).</summary>
+    public Dictionary<string, PairingCode?> PairingCodes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Orders to upsert.</summary>
     public Dictionary<long, Order> Orders { get; } = [];
 
@@ -36,7 +39,7 @@ public sealed class WriteBatch
     public GatewayMeta? Meta { get; set; }
 
     /// <summary>True when there is nothing to write.</summary>
-    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && InstructionsDeleted.Count == 0 && Households.Count == 0 && Users.Count == 0 && Orders.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
+    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && InstructionsDeleted.Count == 0 && Households.Count == 0 && Users.Count == 0 && PairingCodes.Count == 0 && Orders.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
 
     /// <summary>Empties the batch for reuse.</summary>
     public void Clear()
@@ -46,6 +49,7 @@ public sealed class WriteBatch
         InstructionsDeleted.Clear();
         Households.Clear();
         Users.Clear();
+        PairingCodes.Clear();
         Orders.Clear();
         Outbox.Clear();
         OutboxDone.Clear();
