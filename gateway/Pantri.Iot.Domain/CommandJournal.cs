@@ -208,6 +208,9 @@ internal sealed class OrderSnapshot
     private int _quantity;
     private DateTimeOffset _createdAt;
     private DateTimeOffset _updatedAt;
+    private DateTimeOffset? _sentAt;
+    private DateTimeOffset? _cancelRequestedAt;
+    private string? _cancelRefusal;
 
     /// <summary>The order was in the open-order indexes before the command.</summary>
     public bool WasOpen { get; private set; }
@@ -226,6 +229,9 @@ internal sealed class OrderSnapshot
         _quantity = order.Quantity;
         _createdAt = order.CreatedAt;
         _updatedAt = order.UpdatedAt;
+        _sentAt = order.SentAt;
+        _cancelRequestedAt = order.CancelRequestedAt;
+        _cancelRefusal = order.CancelRefusal;
         _historyList = order.History;
         _history.Clear();
         _history.AddRange(order.History);
@@ -245,6 +251,9 @@ internal sealed class OrderSnapshot
         order.Quantity = _quantity;
         order.CreatedAt = _createdAt;
         order.UpdatedAt = _updatedAt;
+        order.SentAt = _sentAt;
+        order.CancelRequestedAt = _cancelRequestedAt;
+        order.CancelRefusal = _cancelRefusal;
         _historyList.Clear();
         _historyList.AddRange(_history);
         order.History = _historyList;

@@ -16,4 +16,5 @@ public sealed record InstructionChanged(Instruction Instruction) : LedgerChange;
 /// <summary>An order was placed or moved to another state.</summary>
 /// <param name="Order">The order as it is now.</param>
 /// <param name="Instruction">Its instruction, when it still exists (for the devices paired with it).</param>
-public sealed record OrderChanged(Order Order, Instruction? Instruction) : LedgerChange;
+/// <param name="Publish">False for bookkeeping nobody outside needs to see (the dispatcher noting that it sends it).</param>
+public sealed record OrderChanged(Order Order, Instruction? Instruction, bool Publish = true) : LedgerChange;

@@ -40,6 +40,17 @@ public sealed class Order
     /// <summary>When it last changed state.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>When the dispatcher first handed it to its retailer (null: never sent). From then on the retailer may
+    /// hold it, so a household's cancel has to be forwarded rather than just recorded.</summary>
+    public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>When the household asked to cancel an order its retailer may hold; set until the retailer answers
+    /// (the dispatcher forwards it; this field, written in the same commit as the request, is its durable queue).</summary>
+    public DateTimeOffset? CancelRequestedAt { get; set; }
+
+    /// <summary>The retailer's reason for refusing the household's last cancel (e.g. "already shipped"), if it did.</summary>
+    public string? CancelRefusal { get; set; }
+
     /// <summary>Every state it has been in, oldest first.</summary>
     public List<OrderTransition> History { get; set; } = [];
 

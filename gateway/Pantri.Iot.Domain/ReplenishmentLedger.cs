@@ -75,10 +75,10 @@ public sealed partial class ReplenishmentLedger
         _changes.Add(new InstructionChanged(instruction));
     }
 
-    private void Changed(Order order)
+    private void Changed(Order order, bool publish = true)
     {
         EnsureJournaled(order);
-        _changes.Add(new OrderChanged(order, _instructions.GetValueOrDefault(order.InstructionRef)));
+        _changes.Add(new OrderChanged(order, _instructions.GetValueOrDefault(order.InstructionRef), publish));
     }
 
     private void Index(Instruction instruction)

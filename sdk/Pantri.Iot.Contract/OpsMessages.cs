@@ -99,6 +99,13 @@ public sealed record OrderStatus
     /// <summary>When it last changed.</summary>
     public required DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>When the household asked to cancel it at a retailer that may already hold it; present until the
+    /// retailer answers (accepted: the order becomes Cancelled; refused: see <see cref="CancelRefusal"/>).</summary>
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+
+    /// <summary>Why the retailer refused the household's last cancel (e.g. "already shipped"); the order stayed as it was.</summary>
+    public string? CancelRefusal { get; init; }
+
     /// <summary>Every state it entered, oldest first: only in <c>GET /v1/orders/{ref}</c>, absent from MQTT messages.</summary>
     public IReadOnlyList<OrderStep>? History { get; init; }
 }

@@ -45,6 +45,8 @@ public static class ContractViews
             Quantity = order.Quantity,
             CommandRef = order.CommandRef,
             UpdatedAt = order.UpdatedAt,
+            CancelRequestedAt = order.CancelRequestedAt,
+            CancelRefusal = order.CancelRefusal,
         };
     }
 }

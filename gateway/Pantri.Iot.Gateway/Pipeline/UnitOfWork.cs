@@ -246,13 +246,17 @@ public sealed class UnitOfWork
                     }
 
                     break;
-                case OrderChanged { Order: var order, Instruction: var instruction }:
+                case OrderChanged { Order: var order, Instruction: var instruction, Publish: var publish }:
                     if (_batch.Orders.TryAdd(order.Ref, order))
                     {
                         _ordersAdded.Add(order.Ref);
                     }
 
-                    _outbound.AddRange(OutboundMessages.Order(order, instruction));
+                    if (publish)
+                    {
+                        _outbound.AddRange(OutboundMessages.Order(order, instruction));
+                    }
+
                     break;
             }
         }

@@ -218,6 +218,10 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         Read<IReadOnlyList<Order>>(() => _orders.Find(Query.EQ(nameof(Order.State), state.ToString()), limit: limit).ToList());
 
     /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) =>
+        Read<IReadOnlyList<Order>>(() => _orders.Query().Where(o => o.CancelRequestedAt != null).OrderBy(o => o.CancelRequestedAt).Limit(limit).ToList());
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -276,6 +280,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _db.CheckpointSize = 0;
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
+        // The dispatcher looks for household cancels to forward every poll; almost every order has none.
+        _orders.EnsureIndex(o => o.CancelRequestedAt);
         // The dispatcher reads the outbox oldest first every poll; without the index that is a sort of the whole queue.
         _outbox.EnsureIndex(e => e.QueuedAt);
         _commands.EnsureIndex(c => c.KeyHash);
