@@ -11,6 +11,8 @@ internal sealed class CommandJournal
     private readonly List<InstructionSnapshot> _instructions = [];
     private readonly List<OrderSnapshot> _orders = [];
     private readonly List<DeviceSnapshot> _devices = [];
+    private readonly List<SafeguardsSnapshot> _safeguards = [];
+    private int _safeguardsUsed;
     private int _instructionsUsed;
     private int _ordersUsed;
     private int _devicesUsed;
@@ -64,6 +66,15 @@ internal sealed class CommandJournal
         }
     }
 
+    /// <summary>Before the first change of an existing household's safeguards.</summary>
+    public void Touch(HouseholdSafeguards safeguards)
+    {
+        if (!Contains(safeguards))
+        {
+            _entries.Add(new Entry(safeguards, Next(_safeguards, ref _safeguardsUsed).Capture(safeguards)));
+        }
+    }
+
     /// <summary>Forgets the entries; the snapshots stay allocated for the next command.</summary>
     public void Clear()
     {
@@ -76,6 +87,7 @@ internal sealed class CommandJournal
         _instructionsUsed = 0;
         _ordersUsed = 0;
         _devicesUsed = 0;
+        _safeguardsUsed = 0;
     }
 
     private static T Next<T>(List<T> pool, ref int used)
@@ -102,6 +114,9 @@ internal sealed class InstructionSnapshot
     private string _product = string.Empty;
     private string _retailer = string.Empty;
     private int _quantity;
+    private bool? _approvalRequired;
+    private DateTimeOffset? _pausedUntil;
+    private decimal? _maxUnitPrice;
     private List<string> _deviceIdList = [];
     private Tracking? _trackingObject;
 
@@ -114,6 +129,9 @@ internal sealed class InstructionSnapshot
         _product = instruction.Product;
         _retailer = instruction.Retailer;
         _quantity = instruction.Quantity;
+        _approvalRequired = instruction.ApprovalRequired;
+        _pausedUntil = instruction.PausedUntil;
+        _maxUnitPrice = instruction.MaxUnitPrice;
         _deviceIdList = instruction.DeviceIds;
         _deviceIds.Clear();
         _deviceIds.AddRange(instruction.DeviceIds);
@@ -132,6 +150,9 @@ internal sealed class InstructionSnapshot
         instruction.Product = _product;
         instruction.Retailer = _retailer;
         instruction.Quantity = _quantity;
+        instruction.ApprovalRequired = _approvalRequired;
+        instruction.PausedUntil = _pausedUntil;
+        instruction.MaxUnitPrice = _maxUnitPrice;
         _deviceIdList.Clear();
         _deviceIdList.AddRange(_deviceIds);
         instruction.DeviceIds = _deviceIdList;
@@ -209,6 +230,11 @@ internal sealed class OrderSnapshot
     private DateTimeOffset _createdAt;
     private DateTimeOffset _updatedAt;
     private DateTimeOffset? _sentAt;
+    private string? _cancelReason;
+    private decimal? _unitPrice;
+    private decimal? _amount;
+    private string? _currency;
+    private string? _spendMonth;
     private DateTimeOffset? _cancelRequestedAt;
     private string? _cancelRefusal;
 
@@ -230,6 +256,11 @@ internal sealed class OrderSnapshot
         _createdAt = order.CreatedAt;
         _updatedAt = order.UpdatedAt;
         _sentAt = order.SentAt;
+        _cancelReason = order.CancelReason;
+        _unitPrice = order.UnitPrice;
+        _amount = order.Amount;
+        _currency = order.Currency;
+        _spendMonth = order.SpendMonth;
         _cancelRequestedAt = order.CancelRequestedAt;
         _cancelRefusal = order.CancelRefusal;
         _historyList = order.History;
@@ -252,6 +283,11 @@ internal sealed class OrderSnapshot
         order.CreatedAt = _createdAt;
         order.UpdatedAt = _updatedAt;
         order.SentAt = _sentAt;
+        order.CancelReason = _cancelReason;
+        order.UnitPrice = _unitPrice;
+        order.Amount = _amount;
+        order.Currency = _currency;
+        order.SpendMonth = _spendMonth;
         order.CancelRequestedAt = _cancelRequestedAt;
         order.CancelRefusal = _cancelRefusal;
         _historyList.Clear();
@@ -280,5 +316,40 @@ internal sealed class DeviceSnapshot
         device.AccountId = _accountId;
         device.KeyHash = _keyHash;
         device.CreatedAt = _createdAt;
+    }
+}
+
+/// <summary>A household's safeguards and spending.</summary>
+internal sealed class SafeguardsSnapshot
+{
+    private string _accountId = string.Empty;
+    private bool _approvalRequired;
+    private DateTimeOffset? _pausedUntil;
+    private decimal? _monthlySpendLimit;
+    private string _currency = string.Empty;
+    private string? _spendMonth;
+    private decimal _spent;
+
+    public SafeguardsSnapshot Capture(HouseholdSafeguards safeguards)
+    {
+        _accountId = safeguards.AccountId;
+        _approvalRequired = safeguards.ApprovalRequired;
+        _pausedUntil = safeguards.PausedUntil;
+        _monthlySpendLimit = safeguards.MonthlySpendLimit;
+        _currency = safeguards.Currency;
+        _spendMonth = safeguards.SpendMonth;
+        _spent = safeguards.Spent;
+        return this;
+    }
+
+    public void Restore(HouseholdSafeguards safeguards)
+    {
+        safeguards.AccountId = _accountId;
+        safeguards.ApprovalRequired = _approvalRequired;
+        safeguards.PausedUntil = _pausedUntil;
+        safeguards.MonthlySpendLimit = _monthlySpendLimit;
+        safeguards.Currency = _currency;
+        safeguards.SpendMonth = _spendMonth;
+        safeguards.Spent = _spent;
     }
 }

@@ -13,6 +13,10 @@ public sealed record DeviceChanged(Device Device) : LedgerChange;
 /// <param name="Instruction">The instruction as it is now.</param>
 public sealed record InstructionChanged(Instruction Instruction) : LedgerChange;
 
+/// <summary>A household's safeguards changed (settings, or what it spent this month).</summary>
+/// <param name="Safeguards">The safeguards as they are now.</param>
+public sealed record HouseholdSafeguardsChanged(HouseholdSafeguards Safeguards) : LedgerChange;
+
 /// <summary>An order was placed or moved to another state.</summary>
 /// <param name="Order">The order as it is now.</param>
 /// <param name="Instruction">Its instruction, when it still exists (for the devices paired with it).</param>

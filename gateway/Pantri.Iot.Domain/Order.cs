@@ -51,6 +51,22 @@ public sealed class Order
     /// <summary>The retailer's reason for refusing the household's last cancel (e.g. "already shipped"), if it did.</summary>
     public string? CancelRefusal { get; set; }
 
+    /// <summary>Why the cancel in <see cref="CancelRequestedAt"/> was asked for (the household, or a safeguard such as
+    /// the price guard); the Cancelled transition keeps it.</summary>
+    public string? CancelReason { get; set; }
+
+    /// <summary>The unit price the retailer quoted when it confirmed, in <see cref="Currency"/>.</summary>
+    public decimal? UnitPrice { get; set; }
+
+    /// <summary>What the order counts against the household's monthly spend limit (null: the household has none).</summary>
+    public decimal? Amount { get; set; }
+
+    /// <summary>The currency of <see cref="Amount"/> and <see cref="UnitPrice"/>.</summary>
+    public string? Currency { get; set; }
+
+    /// <summary>The month ("yyyy-MM", UTC) <see cref="Amount"/> counts in.</summary>
+    public string? SpendMonth { get; set; }
+
     /// <summary>Every state it has been in, oldest first.</summary>
     public List<OrderTransition> History { get; set; } = [];
 

@@ -34,6 +34,9 @@ public sealed partial class ReplenishmentLedger
                 case Device device:
                     Undo(device, (DeviceSnapshot?)entry.Before);
                     break;
+                case HouseholdSafeguards safeguards:
+                    Undo(safeguards, (SafeguardsSnapshot?)entry.Before);
+                    break;
             }
         }
 
@@ -104,6 +107,18 @@ public sealed partial class ReplenishmentLedger
         else if (_devices.TryGetValue(device.DeviceId, out var known) && ReferenceEquals(known, device))
         {
             _devices.Remove(device.DeviceId);
+        }
+    }
+
+    private void Undo(HouseholdSafeguards safeguards, SafeguardsSnapshot? before)
+    {
+        if (before is not null)
+        {
+            before.Restore(safeguards);
+        }
+        else if (_safeguards.TryGetValue(safeguards.AccountId, out var known) && ReferenceEquals(known, safeguards))
+        {
+            _safeguards.Remove(safeguards.AccountId);
         }
     }
 

@@ -21,7 +21,7 @@ public sealed partial class ReplenishmentLedger
 
         switch (to)
         {
-            case OrderState.Cancelled when order is { State: OrderState.Placed, SentAt: null }:
+            case OrderState.Cancelled when order is { State: OrderState.Placed or OrderState.AwaitingApproval, SentAt: null }:
                 return Move(order, to, OrderSources.Household, by, null, now);
             case OrderState.Cancelled when OrderLifecycle.CanMove(order.State, to):
                 if (order.CancelRequestedAt is null)
@@ -29,6 +29,7 @@ public sealed partial class ReplenishmentLedger
                     _journal.Touch(order, open: true);
                     order.CancelRequestedAt = now;
                     order.CancelRefusal = null;
+                    order.CancelReason = HouseholdCancel;
                     order.UpdatedAt = now;
                     Changed(order);
                 }
@@ -82,7 +83,8 @@ public sealed partial class ReplenishmentLedger
         reason = reason is null ? null : reason[..Math.Min(reason.Length, MaxReasonLength)];
         if (accepted && OrderLifecycle.CanMove(order.State, OrderState.Cancelled))
         {
-            return Move(order, OrderState.Cancelled, OrderSources.Retailer, retailer, reason ?? "cancelled at the household's request", now);
+            var why = order.CancelReason ?? HouseholdCancel;
+            return Move(order, OrderState.Cancelled, OrderSources.Retailer, retailer, reason is null ? why : $"{why} ({reason})", now);
         }
 
         _journal.Touch(order, open: true);
@@ -95,7 +97,10 @@ public sealed partial class ReplenishmentLedger
 
     /// <summary>Moves an open order sent to <paramref name="retailer"/> on behalf of the retailer or the gateway's
     /// dispatcher (<paramref name="source"/>), with a reason. Orders of another retailer are not found.</summary>
-    public OrderMoveResult AdvanceOrder(string retailer, long orderRef, OrderState to, string source, string? reason, DateTimeOffset now)
+    /// <remarks>A confirmation may carry the retailer's <paramref name="unitPrice"/> (in <paramref name="currency"/>,
+    /// the household's when null): the order then counts at that price against the monthly limit, and a price above
+    /// the instruction's price guard has the gateway cancel it at the retailer.</remarks>
+    public OrderMoveResult AdvanceOrder(string retailer, long orderRef, OrderState to, string source, string? reason, DateTimeOffset now, decimal? unitPrice = null, string? currency = null)
     {
         ArgumentNullException.ThrowIfNull(retailer);
         if (!_openOrders.TryGetValue(orderRef, out var order) || !string.Equals(order.Retailer, retailer, StringComparison.Ordinal))
@@ -103,7 +108,21 @@ public sealed partial class ReplenishmentLedger
             return new OrderMoveResult(OrderMoveOutcome.NotOpen, null, null);
         }
 
-        return Move(order, to, source, retailer, reason is null ? null : reason[..Math.Min(reason.Length, MaxReasonLength)], now);
+        reason = reason is null ? null : reason[..Math.Min(reason.Length, MaxReasonLength)];
+        if (to != OrderState.Confirmed || unitPrice is not { } price)
+        {
+            return Move(order, to, source, retailer, reason, now);
+        }
+
+        currency ??= CurrencyOf(order.AccountId);
+        var breach = PriceGuardBreach(order, price, currency);
+        var moved = Move(order, to, source, retailer, breach is null ? reason : breach + "; cancelling at the retailer", now);
+        if (moved.Outcome == OrderMoveOutcome.Moved)
+        {
+            Quote(order, price, currency, breach, now);
+        }
+
+        return moved;
     }
 
     /// <summary>Longest reason kept on a transition; a retailer's longer text is cut.</summary>
@@ -127,6 +146,7 @@ public sealed partial class ReplenishmentLedger
         order.UpdatedAt = now;
         order.History.Add(new OrderTransition { State = to, At = now, By = by, Source = source, Reason = reason });
         Changed(order);
+        Release(order);
         Instruction? raised = null;
         if (!order.IsOpen)
         {
@@ -146,7 +166,7 @@ public sealed partial class ReplenishmentLedger
         return new OrderMoveResult(OrderMoveOutcome.Moved, order, raised);
     }
 
-    private Order Place(Actor actor, Instruction instruction, long orderRef, long commandRef, DateTimeOffset now)
+    private Order Place(Actor actor, Instruction instruction, long orderRef, long commandRef, decimal? amount, DateTimeOffset now)
     {
         var order = new Order
         {
@@ -162,9 +182,10 @@ public sealed partial class ReplenishmentLedger
             Quantity = instruction.Quantity,
             CreatedAt = now,
             UpdatedAt = now,
-            History = [new OrderTransition { State = OrderState.Placed, At = now, By = actor.DeviceId ?? actor.Origin, Source = OrderSources.Gateway }],
         };
         _journal.Added(order);
+        order.State = Admit(instruction, order, amount, now);
+        order.History = [new OrderTransition { State = order.State, At = now, By = actor.DeviceId ?? actor.Origin, Source = OrderSources.Gateway }];
         _openOrders[order.Ref] = order;
         _openOrdersByInstruction[order.InstructionRef] = order;
         Changed(order);

@@ -17,10 +17,16 @@ public sealed partial class ReplenishmentLedger
     private readonly Dictionary<long, Order> _openOrdersByInstruction = [];
     private readonly Dictionary<long, Order> _openOrders = [];
     private readonly List<LedgerChange> _changes = [];
+    private readonly Dictionary<string, HouseholdSafeguards> _safeguards = new(StringComparer.Ordinal);
 
     /// <summary>Builds the ledger from stored state; closed orders are not needed.</summary>
-    public ReplenishmentLedger(IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders)
+    public ReplenishmentLedger(IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders, IEnumerable<HouseholdSafeguards>? safeguards = null)
     {
+        foreach (var household in safeguards ?? [])
+        {
+            _safeguards[household.AccountId] = household;
+        }
+
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(instructions);
         ArgumentNullException.ThrowIfNull(orders);
@@ -73,6 +79,12 @@ public sealed partial class ReplenishmentLedger
     {
         EnsureJournaled(instruction);
         _changes.Add(new InstructionChanged(instruction));
+    }
+
+    private void Changed(HouseholdSafeguards safeguards)
+    {
+        EnsureJournaled(safeguards);
+        _changes.Add(new HouseholdSafeguardsChanged(safeguards));
     }
 
     private void Changed(Order order, bool publish = true)

@@ -68,6 +68,8 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<RetailMetrics>();
         services.AddSingleton<RetailerDirectory>();
         services.AddHostedService<RetailDispatcher>();
+        services.AddOptions<SafeguardOptions>().BindConfiguration(SafeguardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<ApprovalExpiry>();
         services.AddSingleton<UserTokens>();
         services.AddHostedService<DemoHousehold>();
         services.AddSingleton<OpsStateRebuild>();
@@ -98,6 +100,7 @@ public static class GatewayBuilderExtensions
     {
         app.MapPantriTrigger();
         app.MapPantriSetup();
+        app.MapPantriSafeguards();
         app.MapRetailerCallbacks();
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();

@@ -127,7 +127,7 @@ public sealed class DeviceCommand : IWriterCommand<CommandAck>
         {
             CommandRef = commandRef,
             Id = result.Id,
-            Status = result.IsSuccess ? AckIds.Done : AckIds.DidNotDo(result.Reason ?? "refused"),
+            Status = result.Id == AckIds.AwaitingApproval ? AckIds.AwaitingApprovalStatus : result.IsSuccess ? AckIds.Done : AckIds.DidNotDo(result.Reason ?? "refused"),
             InstructionRef = result.Instruction?.Ref ?? NamedInstructionRef,
             RequestId = RequestId,
             OrderRef = result.PlacedOrder?.Ref ?? result.BlockingOrder?.Ref,

@@ -133,7 +133,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _queue.Writer.TryComplete();
 
-    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Devices, state.Instructions, state.OpenOrders);
+    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Devices, state.Instructions, state.OpenOrders, state.Safeguards);
 
     private void Reserve(GatewayMeta meta)
     {

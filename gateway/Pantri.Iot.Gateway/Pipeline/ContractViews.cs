@@ -47,6 +47,8 @@ public static class ContractViews
             UpdatedAt = order.UpdatedAt,
             CancelRequestedAt = order.CancelRequestedAt,
             CancelRefusal = order.CancelRefusal,
+            UnitPrice = order.UnitPrice,
+            Currency = order.UnitPrice is null ? null : order.Currency,
         };
     }
 }

@@ -21,6 +21,7 @@ public sealed class UnitOfWork
     private readonly List<string> _devicesAdded = [];
     private readonly List<long> _instructionsAdded = [];
     private readonly List<long> _ordersAdded = [];
+    private readonly List<string> _safeguardsAdded = [];
     private readonly List<long> _inventoryAdded = [];
     private int _commandsMark;
     private int _outboundMark;
@@ -113,6 +114,7 @@ public sealed class UnitOfWork
         _devicesAdded.Clear();
         _instructionsAdded.Clear();
         _ordersAdded.Clear();
+        _safeguardsAdded.Clear();
         _inventoryAdded.Clear();
     }
 
@@ -143,6 +145,11 @@ public sealed class UnitOfWork
         foreach (var reference in _ordersAdded)
         {
             _batch.Orders.Remove(reference);
+        }
+
+        foreach (var accountId in _safeguardsAdded)
+        {
+            _batch.Safeguards.Remove(accountId);
         }
 
         foreach (var reference in _inventoryAdded)
@@ -197,7 +204,9 @@ public sealed class UnitOfWork
         {
             if (order.State == OrderState.Placed)
             {
-                _batch.Outbox[order.Ref] = new OutboxEntry { OrderRef = order.Ref, Retailer = order.Retailer, QueuedAt = order.CreatedAt };
+                // Queued from when it became Placed: an order approved late still gets its retailer's whole deadline.
+                var placedAt = order.History.FindLast(h => h.State == OrderState.Placed)?.At ?? order.CreatedAt;
+                _batch.Outbox[order.Ref] = new OutboxEntry { OrderRef = order.Ref, Retailer = order.Retailer, QueuedAt = placedAt };
             }
             else
             {
@@ -243,6 +252,13 @@ public sealed class UnitOfWork
                     if (instruction.Tracking is not null && _inventoryChanged.TryAdd(instruction.Ref, instruction))
                     {
                         _inventoryAdded.Add(instruction.Ref);
+                    }
+
+                    break;
+                case HouseholdSafeguardsChanged { Safeguards: var safeguards }:
+                    if (_batch.Safeguards.TryAdd(safeguards.AccountId, safeguards))
+                    {
+                        _safeguardsAdded.Add(safeguards.AccountId);
                     }
 
                     break;

@@ -25,4 +25,6 @@ public sealed record CancelResult(bool Accepted, string? Reason);
 /// <summary>A retailer's answer to a submission.</summary>
 /// <param name="State">Submitted, Confirmed or Rejected.</param>
 /// <param name="Reason">The retailer's words, if any.</param>
-public sealed record SubmissionResult(OrderState State, string? Reason);
+/// <param name="UnitPrice">With Confirmed: the unit price it quoted, if it did.</param>
+/// <param name="Currency">The quote's currency (null: the household's).</param>
+public sealed record SubmissionResult(OrderState State, string? Reason, decimal? UnitPrice = null, string? Currency = null);

@@ -95,7 +95,8 @@ public sealed partial class RetailDispatcher(
         foreach (var (order, to) in retailers.Sandbox.DueSteps(store, retailers.IsSandbox, time.GetUtcNow(), BatchLimit).ToList())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(order.Retailer, order.Ref, to, OrderSources.Retailer, SandboxRetailer.Note), cancellationToken).ConfigureAwait(false);
+            var quote = to == OrderState.Confirmed ? options.Value.SandboxUnitPrice : null;
+            var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(order.Retailer, order.Ref, to, OrderSources.Retailer, SandboxRetailer.Note, quote, quote is null ? null : options.Value.SandboxCurrency), cancellationToken).ConfigureAwait(false);
             LogSandboxStep(logger, order.Ref, to, outcome);
         }
     }
@@ -154,7 +155,7 @@ public sealed partial class RetailDispatcher(
                 }
 
                 metrics.Submitted(retailer, answer.State.ToString().ToLowerInvariant());
-                var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, answer.State, OrderSources.Retailer, answer.Reason), cancellationToken).ConfigureAwait(false);
+                var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, answer.State, OrderSources.Retailer, answer.Reason, answer.UnitPrice, answer.Currency), cancellationToken).ConfigureAwait(false);
                 LogSubmitted(logger, order.Ref, retailer, answer.State, outcome);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

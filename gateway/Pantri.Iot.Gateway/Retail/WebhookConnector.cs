@@ -104,7 +104,7 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
         }
 
         return string.Equals(answer.Status, nameof(OrderState.Confirmed), StringComparison.OrdinalIgnoreCase)
-            ? new SubmissionResult(OrderState.Confirmed, answer.Reason)
+            ? new SubmissionResult(OrderState.Confirmed, answer.Reason, answer.Quote?.UnitPrice, answer.Quote?.Currency)
             : new SubmissionResult(OrderState.Submitted, answer.Reason);
     }
 
@@ -214,24 +214,25 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static async Task<(string? Status, string? Reason)> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<(string? Status, string? Reason, RetailerQuote? Quote)> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             if (bytes.Length is 0 or > 16 * 1024)
             {
-                return (null, null);
+                return (null, null, null);
             }
 
             using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return (null, null);
+                return (null, null, null);
             }
 
             string? status = null;
             string? reason = null;
+            RetailerQuote.TryRead(document.RootElement, out var quote);
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Value.ValueKind == JsonValueKind.String && property.Name.Equals("Status", StringComparison.OrdinalIgnoreCase))
@@ -244,11 +245,11 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
                 }
             }
 
-            return (status, reason);
+            return (status, reason, quote);
         }
         catch (JsonException)
         {
-            return (null, null);
+            return (null, null, null);
         }
     }
 

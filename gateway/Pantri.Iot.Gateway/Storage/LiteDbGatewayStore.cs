@@ -9,7 +9,7 @@ namespace Pantri.Iot.Gateway.Storage;
 /// failing (an I/O error closes its engine for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
 public sealed class LiteDbGatewayStore : IGatewayStore
 {
-    private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
+    private static readonly string[] OpenStates = [nameof(OrderState.AwaitingApproval), nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
     private readonly string _path;
     private readonly string _logPath;
     private readonly Func<string, Stream>? _openFile;
@@ -25,6 +25,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<OutboxEntry> _outbox = null!;
     private ILiteCollection<CommandRecord> _commands = null!;
     private ILiteCollection<GatewayMeta> _meta = null!;
+    private ILiteCollection<HouseholdSafeguards> _safeguards = null!;
     private int _disposed;
 
     /// <summary>Opens (or creates) the database file.</summary>
@@ -72,7 +73,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     {
         var meta = _meta.FindById(GatewayMeta.DocumentId) ?? new GatewayMeta();
         var open = _orders.Find(Query.In(nameof(Order.State), OpenStates.Select(s => new BsonValue(s)))).ToList();
-        return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta);
+        return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta, _safeguards.FindAll().ToList());
     });
 
     /// <inheritdoc/>
@@ -116,6 +117,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             foreach (var order in batch.Orders.Values)
             {
                 _orders.Upsert(order);
+            }
+
+            foreach (var safeguards in batch.Safeguards.Values)
+            {
+                _safeguards.Upsert(safeguards);
             }
 
             foreach (var entry in batch.Outbox.Values)
@@ -275,6 +281,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _outbox = _db.GetCollection<OutboxEntry>("outbox");
         _commands = _db.GetCollection<CommandRecord>("commands");
         _meta = _db.GetCollection<GatewayMeta>("meta");
+        _safeguards = _db.GetCollection<HouseholdSafeguards>("safeguards");
         // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages, stalling that batch's acks for
         // tens of milliseconds; CompactLog does it between batches instead.
         _db.CheckpointSize = 0;
@@ -324,6 +331,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         mapper.Entity<OutboxEntry>().Id(e => e.OrderRef, autoId: false);
         mapper.Entity<CommandRecord>().Id(c => c.Sequence, autoId: false);
         mapper.Entity<GatewayMeta>().Id(m => m.Id, autoId: false);
+        mapper.Entity<HouseholdSafeguards>().Id(s => s.AccountId, autoId: false);
         return mapper;
     }
 }

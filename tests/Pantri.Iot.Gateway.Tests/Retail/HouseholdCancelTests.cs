@@ -18,14 +18,16 @@ public sealed class HouseholdCancelTests
     public async Task A_cancel_before_the_order_was_sent_cancels_it_and_the_retailer_never_sees_it()
     {
         await using var retailer = await LocalRetailer.StartAsync();
-        // The dispatcher's first round runs at start; the next one only after 2 s, long after the cancel.
-        await using var gateway = await TestGateway.StartAsync([.. retailer.Args("demo-retailer"), "--Pantri:Retail:PollInterval=00:00:02"]);
+        // The dispatcher's first round runs at start, the next one only after a minute: nothing placed after the start
+        // is sent until the restart below, whose first round sends what is queued then.
+        await using var gateway = await TestGateway.StartAsync([.. retailer.Args("demo-retailer"), "--Pantri:Retail:PollInterval=00:01:00"]);
         using var http = gateway.Http(gateway.Demo.UserAuth);
 
         var orderRef = await PressAsync(http);
         using var cancel = await http.PostAsJsonAsync($"/v1/orders/{orderRef}/state", new { State = "Cancelled" });
         var cancelled = await cancel.Content.ReadFromJsonAsync<OrderStatus>(ContractJson.Options);
         var next = await PressAsync(http);
+        await gateway.RestartAsync();
         await WaitForAsync(gateway, next, o => o.State == OrderState.Submitted);
 
         Assert.That((int)cancel.StatusCode, Is.EqualTo(200));

@@ -52,7 +52,7 @@ public static class SetupEndpoints
         return app;
     }
 
-    private static async Task<IResult> WithBodyAsync<TBody, T>(HttpContext http, ClaimsPrincipal user, AccountClaims claims, Func<string, TBody, Task<SetupResult<T>>> action)
+    internal static async Task<IResult> WithBodyAsync<TBody, T>(HttpContext http, ClaimsPrincipal user, AccountClaims claims, Func<string, TBody, Task<SetupResult<T>>> action)
         where TBody : class
     {
         if (claims.AccountOf(user) is null)
@@ -64,7 +64,7 @@ public static class SetupEndpoints
         return problem ?? await WithAccountAsync(user, claims, account => action(account, body!)).ConfigureAwait(false);
     }
 
-    private static async Task<IResult> WithAccountAsync<T>(ClaimsPrincipal user, AccountClaims claims, Func<string, Task<SetupResult<T>>> action)
+    internal static async Task<IResult> WithAccountAsync<T>(ClaimsPrincipal user, AccountClaims claims, Func<string, Task<SetupResult<T>>> action)
     {
         if (claims.AccountOf(user) is not { } account)
         {
