@@ -8,6 +8,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Entry.WebSockets;
+using Pantri.Iot.Gateway.Events;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
@@ -56,6 +57,8 @@ public static class GatewayBuilderExtensions
         // Ops and order messages reach the broker through the retention, which clears closed orders after a while.
         services.AddSingleton(sp => new OutboundPublisher(sp.GetRequiredService<ClosedOrderRetention>(), sp.GetRequiredService<ILogger<OutboundPublisher>>()));
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HouseholdEvents>();
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         // After the writer (which loads storage): sends the outbox to the retailer, off the ack path.
@@ -101,6 +104,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriTrigger();
         app.MapPantriSetup();
         app.MapPantriSafeguards();
+        app.MapPantriEvents();
         app.MapRetailerCallbacks();
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();

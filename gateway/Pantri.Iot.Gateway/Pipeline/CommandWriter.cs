@@ -3,6 +3,7 @@ using Pantri.Iot.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Security;
+using Pantri.Iot.Gateway.Events;
 using Pantri.Iot.Gateway.Storage;
 
 namespace Pantri.Iot.Gateway.Pipeline;
@@ -21,6 +22,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly GatewayOptions _options;
     private readonly OutboundPublisher _outbound;
+    private readonly HouseholdEvents? _events;
     private readonly DeviceDirectory _directory;
     private readonly ILogger<CommandWriter> _logger;
     private readonly GatewayMetrics _metrics;
@@ -45,8 +47,9 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private long _busySince;
 
     /// <summary>Creates the writer; <see cref="StartAsync"/> loads the state.</summary>
-    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, GatewayMetrics metrics, ILogger<CommandWriter> logger)
+    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, GatewayMetrics metrics, ILogger<CommandWriter> logger, HouseholdEvents? events = null)
     {
+        _events = events;
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -116,6 +119,10 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         Reserve(meta);
         _directory.Load(state.Devices);
         _work = new UnitOfWork(_refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), idempotency, Ledger(state), meta);
+        if (_events is { } events)
+        {
+            _work.Listening = events.IsListening;
+        }
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
         LogStarted(_logger, _options.DatabasePath, state.Devices.Count, state.Instructions.Count, state.OpenOrders.Count);
@@ -188,6 +195,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
             _directory.Apply(work.DeviceChanges);
             _outbound.Enqueue(work.Outbound);
+            _events?.Publish(work.Events);
             foreach (var item in items)
             {
                 item.Complete(_refs!);

@@ -1,5 +1,6 @@
 using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Events;
 using Pantri.Iot.Gateway.Storage;
 
 namespace Pantri.Iot.Gateway.Pipeline;
@@ -14,6 +15,7 @@ public sealed class UnitOfWork
     private readonly IdempotencyIndex _idempotency;
     private readonly WriteBatch _batch = new();
     private readonly List<OutboundMessage> _outbound = [];
+    private readonly List<HouseholdEvent> _events = [];
     private readonly List<Device> _deviceChanges = [];
     private readonly Dictionary<long, Instruction> _inventoryChanged = [];
 
@@ -25,6 +27,7 @@ public sealed class UnitOfWork
     private readonly List<long> _inventoryAdded = [];
     private int _commandsMark;
     private int _outboundMark;
+    private int _eventsMark;
     private int _deviceChangesMark;
     private int _changesTaken;
     private bool _metaChangedMark;
@@ -58,6 +61,13 @@ public sealed class UnitOfWork
     /// <summary>Messages to publish once this batch is committed.</summary>
     internal IReadOnlyList<OutboundMessage> Outbound => _outbound;
 
+    /// <summary>Household events to deliver once this batch is committed.</summary>
+    internal IReadOnlyList<HouseholdEvent> Events => _events;
+
+    /// <summary>True when a household has an open event stream: events are only built for households that listen, so
+    /// the hot path pays nothing for them otherwise.</summary>
+    internal Func<string, bool> Listening { get; set; } = static _ => false;
+
     /// <summary>A new unique ref (orders, instructions).</summary>
     public long NextRef() => _refs.Next();
 
@@ -88,6 +98,17 @@ public sealed class UnitOfWork
         _outbound.Add(message);
     }
 
+    /// <summary>Tells a household's open event streams, after the commit, about something of the current command
+    /// (a refusal by a safeguard). Cheap when nobody listens.</summary>
+    public void Notify(string accountId, string type, Func<ReadOnlyMemory<byte>> data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (Listening(accountId))
+        {
+            _events.Add(new HouseholdEvent(accountId, type, data()));
+        }
+    }
+
     /// <summary>Stores <see cref="Meta"/> with this batch.</summary>
     public void MetaChanged() => _metaChanged = true;
 
@@ -96,6 +117,7 @@ public sealed class UnitOfWork
         Now = now;
         _batch.Clear();
         _outbound.Clear();
+        _events.Clear();
         _deviceChanges.Clear();
         _inventoryChanged.Clear();
         _idempotency.BeginBatch();
@@ -108,6 +130,7 @@ public sealed class UnitOfWork
     {
         _commandsMark = _batch.Commands.Count;
         _outboundMark = _outbound.Count;
+        _eventsMark = _events.Count;
         _deviceChangesMark = _deviceChanges.Count;
         _metaChangedMark = _metaChanged;
         _changesTaken = 0;
@@ -158,6 +181,7 @@ public sealed class UnitOfWork
         }
 
         _outbound.RemoveRange(_outboundMark, _outbound.Count - _outboundMark);
+        _events.RemoveRange(_eventsMark, _events.Count - _eventsMark);
         _deviceChanges.RemoveRange(_deviceChangesMark, _deviceChanges.Count - _deviceChangesMark);
         _metaChanged = _metaChangedMark;
         _changesTaken = 0;
@@ -270,7 +294,14 @@ public sealed class UnitOfWork
 
                     if (publish)
                     {
+                        var first = _outbound.Count;
                         _outbound.AddRange(OutboundMessages.Order(order, instruction));
+                        if (Listening(order.AccountId))
+                        {
+                            // The same bytes as the ops message: no second serialisation.
+                            var type = order.State == OrderState.AwaitingApproval ? HouseholdEventTypes.ApprovalRequested : HouseholdEventTypes.Order;
+                            _events.Add(new HouseholdEvent(order.AccountId, type, _outbound[first].Payload));
+                        }
                     }
 
                     break;
