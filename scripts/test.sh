@@ -11,6 +11,8 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(
 command -v mosquitto_rr >/dev/null 2>&1 || missing+=(mosquitto-clients)
 dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
 { command -v cc && command -v make; } >/dev/null 2>&1 || missing+=(build-essential)
+# The household event stream's test reads GET /v1/events with curl -N.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The ops dashboard's browser test drives Debian's headless Chromium through its chromedriver.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)

@@ -14,6 +14,8 @@ internal sealed class CommandJournal
     private readonly List<HouseholdSnapshot> _households = [];
     private readonly List<UserSnapshot> _users = [];
     private readonly List<PairingCodeSnapshot> _codes = [];
+    private readonly List<SafeguardsSnapshot> _safeguards = [];
+    private int _safeguardsUsed;
     private int _instructionsUsed;
     private int _ordersUsed;
     private int _devicesUsed;
@@ -97,6 +99,15 @@ internal sealed class CommandJournal
         }
     }
 
+    /// <summary>Before the first change of an existing household's safeguards.</summary>
+    public void Touch(HouseholdSafeguards safeguards)
+    {
+        if (!Contains(safeguards))
+        {
+            _entries.Add(new Entry(safeguards, Next(_safeguards, ref _safeguardsUsed).Capture(safeguards)));
+        }
+    }
+
     /// <summary>Forgets the entries; the snapshots stay allocated for the next command.</summary>
     public void Clear()
     {
@@ -112,6 +123,7 @@ internal sealed class CommandJournal
         _householdsUsed = 0;
         _usersUsed = 0;
         _codesUsed = 0;
+        _safeguardsUsed = 0;
     }
 
     private static T Next<T>(List<T> pool, ref int used)
@@ -138,6 +150,9 @@ internal sealed class InstructionSnapshot
     private string _product = string.Empty;
     private string _retailer = string.Empty;
     private int _quantity;
+    private bool? _approvalRequired;
+    private DateTimeOffset? _pausedUntil;
+    private decimal? _maxUnitPrice;
     private List<string> _deviceIdList = [];
     private Tracking? _trackingObject;
 
@@ -150,6 +165,9 @@ internal sealed class InstructionSnapshot
         _product = instruction.Product;
         _retailer = instruction.Retailer;
         _quantity = instruction.Quantity;
+        _approvalRequired = instruction.ApprovalRequired;
+        _pausedUntil = instruction.PausedUntil;
+        _maxUnitPrice = instruction.MaxUnitPrice;
         _deviceIdList = instruction.DeviceIds;
         _deviceIds.Clear();
         _deviceIds.AddRange(instruction.DeviceIds);
@@ -168,6 +186,9 @@ internal sealed class InstructionSnapshot
         instruction.Product = _product;
         instruction.Retailer = _retailer;
         instruction.Quantity = _quantity;
+        instruction.ApprovalRequired = _approvalRequired;
+        instruction.PausedUntil = _pausedUntil;
+        instruction.MaxUnitPrice = _maxUnitPrice;
         _deviceIdList.Clear();
         _deviceIdList.AddRange(_deviceIds);
         instruction.DeviceIds = _deviceIdList;
@@ -244,6 +265,14 @@ internal sealed class OrderSnapshot
     private int _quantity;
     private DateTimeOffset _createdAt;
     private DateTimeOffset _updatedAt;
+    private DateTimeOffset? _sentAt;
+    private string? _cancelReason;
+    private decimal? _unitPrice;
+    private decimal? _amount;
+    private string? _currency;
+    private string? _spendMonth;
+    private DateTimeOffset? _cancelRequestedAt;
+    private string? _cancelRefusal;
 
     /// <summary>The order was in the open-order indexes before the command.</summary>
     public bool WasOpen { get; private set; }
@@ -262,6 +291,14 @@ internal sealed class OrderSnapshot
         _quantity = order.Quantity;
         _createdAt = order.CreatedAt;
         _updatedAt = order.UpdatedAt;
+        _sentAt = order.SentAt;
+        _cancelReason = order.CancelReason;
+        _unitPrice = order.UnitPrice;
+        _amount = order.Amount;
+        _currency = order.Currency;
+        _spendMonth = order.SpendMonth;
+        _cancelRequestedAt = order.CancelRequestedAt;
+        _cancelRefusal = order.CancelRefusal;
         _historyList = order.History;
         _history.Clear();
         _history.AddRange(order.History);
@@ -281,6 +318,14 @@ internal sealed class OrderSnapshot
         order.Quantity = _quantity;
         order.CreatedAt = _createdAt;
         order.UpdatedAt = _updatedAt;
+        order.SentAt = _sentAt;
+        order.CancelReason = _cancelReason;
+        order.UnitPrice = _unitPrice;
+        order.Amount = _amount;
+        order.Currency = _currency;
+        order.SpendMonth = _spendMonth;
+        order.CancelRequestedAt = _cancelRequestedAt;
+        order.CancelRefusal = _cancelRefusal;
         _historyList.Clear();
         _historyList.AddRange(_history);
         order.History = _historyList;
@@ -411,5 +456,40 @@ internal sealed class PairingCodeSnapshot
         _instructionRefList.Clear();
         _instructionRefList.AddRange(_instructionRefs);
         code.InstructionRefs = _instructionRefList;
+    }
+}
+
+/// <summary>A household's safeguards and spending.</summary>
+internal sealed class SafeguardsSnapshot
+{
+    private string _accountId = string.Empty;
+    private bool _approvalRequired;
+    private DateTimeOffset? _pausedUntil;
+    private decimal? _monthlySpendLimit;
+    private string _currency = string.Empty;
+    private string? _spendMonth;
+    private decimal _spent;
+
+    public SafeguardsSnapshot Capture(HouseholdSafeguards safeguards)
+    {
+        _accountId = safeguards.AccountId;
+        _approvalRequired = safeguards.ApprovalRequired;
+        _pausedUntil = safeguards.PausedUntil;
+        _monthlySpendLimit = safeguards.MonthlySpendLimit;
+        _currency = safeguards.Currency;
+        _spendMonth = safeguards.SpendMonth;
+        _spent = safeguards.Spent;
+        return this;
+    }
+
+    public void Restore(HouseholdSafeguards safeguards)
+    {
+        safeguards.AccountId = _accountId;
+        safeguards.ApprovalRequired = _approvalRequired;
+        safeguards.PausedUntil = _pausedUntil;
+        safeguards.MonthlySpendLimit = _monthlySpendLimit;
+        safeguards.Currency = _currency;
+        safeguards.SpendMonth = _spendMonth;
+        safeguards.Spent = _spent;
     }
 }

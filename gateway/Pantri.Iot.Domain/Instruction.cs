@@ -24,4 +24,14 @@ public sealed class Instruction
 
     /// <summary>Inventory tracking, or null for a plain re-order instruction.</summary>
     public Tracking? Tracking { get; set; }
+
+    /// <summary>True/false: its orders wait (or not) for the household's approval; null follows the household.</summary>
+    public bool? ApprovalRequired { get; set; }
+
+    /// <summary>Nothing is ordered for it before this time.</summary>
+    public DateTimeOffset? PausedUntil { get; set; }
+
+    /// <summary>Price guard: the most one unit may cost, in the household's currency; a confirmation above it is
+    /// cancelled at the retailer.</summary>
+    public decimal? MaxUnitPrice { get; set; }
 }

@@ -13,10 +13,15 @@ public sealed record DeviceChanged(Device Device) : LedgerChange;
 /// <param name="Instruction">The instruction as it is now.</param>
 public sealed record InstructionChanged(Instruction Instruction) : LedgerChange;
 
+/// <summary>A household's safeguards changed (settings, or what it spent this month).</summary>
+/// <param name="Safeguards">The safeguards as they are now.</param>
+public sealed record HouseholdSafeguardsChanged(HouseholdSafeguards Safeguards) : LedgerChange;
+
 /// <summary>An order was placed or moved to another state.</summary>
 /// <param name="Order">The order as it is now.</param>
 /// <param name="Instruction">Its instruction, when it still exists (for the devices paired with it).</param>
-public sealed record OrderChanged(Order Order, Instruction? Instruction) : LedgerChange;
+/// <param name="Publish">False for bookkeeping nobody outside needs to see (the dispatcher noting that it sends it).</param>
+public sealed record OrderChanged(Order Order, Instruction? Instruction, bool Publish = true) : LedgerChange;
 
 /// <summary>A household was created, renamed or deleted.</summary>
 /// <param name="Household">The household as it is now.</param>

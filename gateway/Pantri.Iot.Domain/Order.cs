@@ -40,6 +40,33 @@ public sealed class Order
     /// <summary>When it last changed state.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>When the dispatcher first handed it to its retailer (null: never sent). From then on the retailer may
+    /// hold it, so a household's cancel has to be forwarded rather than just recorded.</summary>
+    public DateTimeOffset? SentAt { get; set; }
+
+    /// <summary>When the household asked to cancel an order its retailer may hold; set until the retailer answers
+    /// (the dispatcher forwards it; this field, written in the same commit as the request, is its durable queue).</summary>
+    public DateTimeOffset? CancelRequestedAt { get; set; }
+
+    /// <summary>The retailer's reason for refusing the household's last cancel (e.g. "already shipped"), if it did.</summary>
+    public string? CancelRefusal { get; set; }
+
+    /// <summary>Why the cancel in <see cref="CancelRequestedAt"/> was asked for (the household, or a safeguard such as
+    /// the price guard); the Cancelled transition keeps it.</summary>
+    public string? CancelReason { get; set; }
+
+    /// <summary>The unit price the retailer quoted when it confirmed, in <see cref="Currency"/>.</summary>
+    public decimal? UnitPrice { get; set; }
+
+    /// <summary>What the order counts against the household's monthly spend limit (null: the household has none).</summary>
+    public decimal? Amount { get; set; }
+
+    /// <summary>The currency of <see cref="Amount"/> and <see cref="UnitPrice"/>.</summary>
+    public string? Currency { get; set; }
+
+    /// <summary>The month ("yyyy-MM", UTC) <see cref="Amount"/> counts in.</summary>
+    public string? SpendMonth { get; set; }
+
     /// <summary>Every state it has been in, oldest first.</summary>
     public List<OrderTransition> History { get; set; } = [];
 

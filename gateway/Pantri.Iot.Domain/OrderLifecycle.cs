@@ -1,16 +1,19 @@
 namespace Pantri.Iot.Domain;
 
-/// <summary>The allowed moves of an order: forward through Placed → Submitted → Confirmed → Shipped → Delivered
+/// <summary>The allowed moves of an order: approval (AwaitingApproval → Placed) when the household asks for it, forward through Placed → Submitted → Confirmed → Shipped → Delivered
 /// (steps may be skipped, never taken back), to Rejected or Failed from any open state before it shipped, and to
 /// Cancelled while it has not shipped. Closed orders never move again.</summary>
 public static class OrderLifecycle
 {
-    /// <summary>True for Placed, Submitted, Confirmed and Shipped.</summary>
+    /// <summary>True for AwaitingApproval, Placed, Submitted, Confirmed and Shipped.</summary>
     public static bool IsOpen(OrderState state) =>
-        state is OrderState.Placed or OrderState.Submitted or OrderState.Confirmed or OrderState.Shipped;
+        state is OrderState.AwaitingApproval or OrderState.Placed or OrderState.Submitted or OrderState.Confirmed or OrderState.Shipped;
 
-    /// <summary>True when an order in <paramref name="from"/> may move to <paramref name="to"/>.</summary>
-    public static bool CanMove(OrderState from, OrderState to) => IsOpen(from) && to switch
+    /// <summary>True when an order in <paramref name="from"/> may move to <paramref name="to"/>. An order awaiting
+    /// approval only becomes Placed (approved) or Cancelled (declined, expired).</summary>
+    public static bool CanMove(OrderState from, OrderState to) => from == OrderState.AwaitingApproval
+        ? to is OrderState.Placed or OrderState.Cancelled
+        : IsOpen(from) && to switch
     {
         OrderState.Submitted => from == OrderState.Placed,
         OrderState.Confirmed => from is OrderState.Placed or OrderState.Submitted,

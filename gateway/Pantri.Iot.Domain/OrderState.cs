@@ -29,6 +29,9 @@ public enum OrderState
 
     /// <summary>The retailer refused it for good (the reason is on the transition).</summary>
     Rejected,
+
+    /// <summary>Waiting for the household to approve it (approval mode); not sent to any retailer until then.</summary>
+    AwaitingApproval,
 }
 
 /// <summary>Order states as the API spells them.</summary>

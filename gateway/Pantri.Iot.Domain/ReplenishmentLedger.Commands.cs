@@ -23,7 +23,12 @@ public sealed partial class ReplenishmentLedger
             return LedgerResult.Refused(AckIds.Conflict, $"order {Format(open.Ref)} for this instruction is already {open.State.ToString().ToLowerInvariant()}", instruction, open);
         }
 
-        var order = Place(actor, instruction, nextOrderRef(), commandRef, now);
+        if (Safeguard(instruction, now, out var amount) is { } refused)
+        {
+            return refused;
+        }
+
+        var order = Place(actor, instruction, nextOrderRef(), commandRef, amount, now);
         if (instruction.Tracking is { } tracking)
         {
             // A manual re-order covers the low level too: the rule must not order the same item again.
@@ -32,7 +37,7 @@ public sealed partial class ReplenishmentLedger
             Changed(instruction);
         }
 
-        return new LedgerResult { Id = AckIds.OrderPlaced, Instruction = instruction, PlacedOrder = order };
+        return new LedgerResult { Id = Placed(order), Instruction = instruction, PlacedOrder = order };
     }
 
     /// <summary>Records an absolute level and orders once if it reached the trigger point while armed.</summary>
@@ -93,10 +98,19 @@ public sealed partial class ReplenishmentLedger
             };
         }
 
-        var order = Place(actor, instruction, nextOrderRef(), commandRef, now);
+        if (Safeguard(instruction, now, out var amount) is { } refused)
+        {
+            // The level is recorded and the rule stays armed: once the pause or the month is over, the next low
+            // reading orders.
+            return refused;
+        }
+
+        var order = Place(actor, instruction, nextOrderRef(), commandRef, amount, now);
         InventoryRule.OrderPlaced(tracking);
-        return new LedgerResult { Id = AckIds.OrderPlaced, Instruction = instruction, PlacedOrder = order };
+        return new LedgerResult { Id = Placed(order), Instruction = instruction, PlacedOrder = order };
     }
+
+    private static int Placed(Order order) => order.State == OrderState.AwaitingApproval ? AckIds.AwaitingApproval : AckIds.OrderPlaced;
 
     private LedgerResult ResolveTracked(Actor actor, long instructionRef)
     {

@@ -43,6 +43,9 @@ public sealed partial class ReplenishmentLedger
                 case PairingCode code:
                     Undo(code, (PairingCodeSnapshot?)entry.Before);
                     break;
+                case HouseholdSafeguards safeguards:
+                    Undo(safeguards, (SafeguardsSnapshot?)entry.Before);
+                    break;
             }
         }
 
@@ -149,6 +152,18 @@ public sealed partial class ReplenishmentLedger
 
         before.Restore(user);
         _users[user.Key] = user;
+    }
+
+    private void Undo(HouseholdSafeguards safeguards, SafeguardsSnapshot? before)
+    {
+        if (before is not null)
+        {
+            before.Restore(safeguards);
+        }
+        else if (_safeguards.TryGetValue(safeguards.AccountId, out var known) && ReferenceEquals(known, safeguards))
+        {
+            _safeguards.Remove(safeguards.AccountId);
+        }
     }
 
     private void UnindexPairing(long instructionRef, string deviceId)

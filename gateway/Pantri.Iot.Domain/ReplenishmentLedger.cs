@@ -19,19 +19,25 @@ public sealed partial class ReplenishmentLedger
     private readonly Dictionary<string, Household> _households = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HouseholdUser> _users = new(StringComparer.Ordinal);
     private readonly List<LedgerChange> _changes = [];
+    private readonly Dictionary<string, HouseholdSafeguards> _safeguards = new(StringComparer.Ordinal);
 
     /// <summary>Builds the ledger from stored state; closed orders are not needed.</summary>
-    public ReplenishmentLedger(IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders)
-        : this([], [], devices, instructions, orders)
+    public ReplenishmentLedger(IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders, IEnumerable<HouseholdSafeguards>? safeguards = null)
+        : this([], [], devices, instructions, orders, null, safeguards)
     {
     }
 
     /// <summary>Builds the ledger from stored state, households and users included; closed orders are not needed.</summary>
-    public ReplenishmentLedger(IEnumerable<Household> households, IEnumerable<HouseholdUser> users, IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders, IEnumerable<PairingCode>? pairingCodes = null)
+    public ReplenishmentLedger(IEnumerable<Household> households, IEnumerable<HouseholdUser> users, IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders, IEnumerable<PairingCode>? pairingCodes = null, IEnumerable<HouseholdSafeguards>? safeguards = null)
     {
         foreach (var code in pairingCodes ?? [])
         {
             _pairingCodes[code.CodeHash] = code;
+        }
+
+        foreach (var household in safeguards ?? [])
+        {
+            _safeguards[household.AccountId] = household;
         }
 
         ArgumentNullException.ThrowIfNull(households);
@@ -118,10 +124,16 @@ public sealed partial class ReplenishmentLedger
         _changes.Add(new InstructionChanged(instruction));
     }
 
-    private void Changed(Order order)
+    private void Changed(HouseholdSafeguards safeguards)
+    {
+        EnsureJournaled(safeguards);
+        _changes.Add(new HouseholdSafeguardsChanged(safeguards));
+    }
+
+    private void Changed(Order order, bool publish = true)
     {
         EnsureJournaled(order);
-        _changes.Add(new OrderChanged(order, _instructions.GetValueOrDefault(order.InstructionRef)));
+        _changes.Add(new OrderChanged(order, _instructions.GetValueOrDefault(order.InstructionRef), publish));
     }
 
     private void Index(Instruction instruction)

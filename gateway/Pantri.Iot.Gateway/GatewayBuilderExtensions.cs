@@ -8,6 +8,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Entry.WebSockets;
+using Pantri.Iot.Gateway.Events;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Pairing;
 using Pantri.Iot.Gateway.Lifecycle;
@@ -60,6 +61,8 @@ public static class GatewayBuilderExtensions
         // Ops and order messages reach the broker through the retention, which clears closed orders after a while.
         services.AddSingleton(sp => new OutboundPublisher(sp.GetRequiredService<ClosedOrderRetention>(), sp.GetRequiredService<ILogger<OutboundPublisher>>()));
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
+        services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HouseholdEvents>();
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         // After the writer (which loads storage): sends the outbox to the retailer, off the ack path.
@@ -72,6 +75,8 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<RetailMetrics>();
         services.AddSingleton<RetailerDirectory>();
         services.AddHostedService<RetailDispatcher>();
+        services.AddOptions<SafeguardOptions>().BindConfiguration(SafeguardOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddHostedService<ApprovalExpiry>();
         services.AddSingleton<UserTokens>();
         services.AddOptions<DemoOptions>().BindConfiguration(DemoOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddHostedService<DemoHousehold>();
@@ -109,6 +114,8 @@ public static class GatewayBuilderExtensions
         app.MapPantriSetup();
         app.MapPantriIdentity();
         app.MapPantriPairing();
+        app.MapPantriSafeguards();
+        app.MapPantriEvents();
         app.MapRetailerCallbacks();
         app.MapPantriApiDocumentation();
         app.MapPantriHealthChecks();

@@ -75,7 +75,7 @@ public sealed record OrderStatus
     [JsonPropertyName(FieldNames.InstructionRef)]
     public required long InstructionRef { get; init; }
 
-    /// <summary>Placed, Submitted, Confirmed, Shipped, Delivered, Rejected, Failed or Cancelled.</summary>
+    /// <summary>AwaitingApproval, Placed, Submitted, Confirmed, Shipped, Delivered, Rejected, Failed or Cancelled.</summary>
     public required string State { get; init; }
 
     /// <summary>Who moved it last: household, retailer or gateway (absent in older messages).</summary>
@@ -98,6 +98,19 @@ public sealed record OrderStatus
 
     /// <summary>When it last changed.</summary>
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>When the household asked to cancel it at a retailer that may already hold it; present until the
+    /// retailer answers (accepted: the order becomes Cancelled; refused: see <see cref="CancelRefusal"/>).</summary>
+    public DateTimeOffset? CancelRequestedAt { get; init; }
+
+    /// <summary>The unit price the retailer quoted when it confirmed, in <see cref="Currency"/>.</summary>
+    public decimal? UnitPrice { get; init; }
+
+    /// <summary>The currency of <see cref="UnitPrice"/>.</summary>
+    public string? Currency { get; init; }
+
+    /// <summary>Why the retailer refused the household's last cancel (e.g. "already shipped"); the order stayed as it was.</summary>
+    public string? CancelRefusal { get; init; }
 
     /// <summary>Every state it entered, oldest first: only in <c>GET /v1/orders/{ref}</c>, absent from MQTT messages.</summary>
     public IReadOnlyList<OrderStep>? History { get; init; }

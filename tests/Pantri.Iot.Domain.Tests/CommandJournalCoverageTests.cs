@@ -58,6 +58,32 @@ public sealed class CommandJournalCoverageTests
         Assert.That(_ledger.OpenOrderFor(Button), Is.SameAs(order), "and the open-order index");
     }
 
+    [Test]
+    public void Every_property_of_a_households_safeguards_is_put_back_by_a_rollback()
+    {
+        var spec = new HouseholdSafeguardsSpec(ApprovalRequired: false, PausedUntil: null, MonthlySpendLimit: 60m, Currency: "EUR");
+        Assert.That(_ledger.ConfigureSafeguards("demo", spec, _time.GetUtcNow()).IsSuccess, Is.True);
+        _ledger.AcceptChanges();
+        var safeguards = _ledger.SafeguardsOf("demo")!;
+        var before = JsonSerializer.Serialize(safeguards);
+
+        _ledger.ConfigureSafeguards("demo", spec with { MonthlySpendLimit = 70m }, _time.GetUtcNow());
+        var changed = ChangeEverySettableProperty(safeguards);
+        _ledger.RollbackCommand();
+
+        Assert.That(changed, Is.GreaterThanOrEqualTo(7), "the test changed the entity's properties");
+        Assert.That(JsonSerializer.Serialize(safeguards), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void Safeguards_a_command_created_disappear_with_its_rollback()
+    {
+        _ledger.ConfigureSafeguards("demo", new HouseholdSafeguardsSpec(true, null, null, null), _time.GetUtcNow());
+        _ledger.RollbackCommand();
+
+        Assert.That(_ledger.SafeguardsOf("demo"), Is.Null);
+    }
+
     private long NextRef() => ++_refs;
 
     // What a future code path might do to the entity after the journal took its snapshot. Ref stays: it is the key.
@@ -76,6 +102,9 @@ public sealed class CommandJournalCoverageTests
                 _ when type == typeof(double) => (double)value! + 1,
                 _ when type == typeof(double?) => ((double?)value ?? 0) + 1,
                 _ when type == typeof(bool) => !(bool)value!,
+                _ when type == typeof(bool?) => !((bool?)value ?? false),
+                _ when type == typeof(decimal) => (decimal)value! + 1.25m,
+                _ when type == typeof(decimal?) => ((decimal?)value ?? 0m) + 1.25m,
                 _ when type == typeof(DateTimeOffset) => (DateTimeOffset)value! + TimeSpan.FromHours(1),
                 _ when type == typeof(DateTimeOffset?) => ((DateTimeOffset?)value ?? DateTimeOffset.UnixEpoch) + TimeSpan.FromHours(1),
                 _ when type.IsEnum => Enum.GetValues(type).Cast<object>().First(v => !v.Equals(value)),

@@ -103,6 +103,7 @@ public sealed class ReplenishmentLedgerTests
     public void Delivery_raises_the_level_by_the_packs_ordered_and_rearms()
     {
         var order = Level(5).PlacedOrder!;
+        _ledger.AdvanceOrder("shop", order.Ref, OrderState.Shipped, OrderSources.Retailer, null, Now());
 
         var delivered = _ledger.MoveOrder("demo", order.Ref, OrderState.Delivered, "user", Now());
 
@@ -115,11 +116,76 @@ public sealed class ReplenishmentLedgerTests
     {
         var order = Level(5).PlacedOrder!;
 
-        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Confirmed, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
-        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Submitted, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed));
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Confirmed, OrderSources.Retailer, null, Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Submitted, OrderSources.Retailer, null, Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed));
         Assert.That(_ledger.MoveOrder("other", order.Ref, OrderState.Cancelled, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen));
-        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Failed, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(_ledger.AdvanceOrder("shop", order.Ref, OrderState.Failed, OrderSources.Gateway, "gone", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
         Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Cancelled, "r", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen));
+    }
+
+    [Test]
+    public void A_household_may_only_cancel_before_shipping_and_mark_received_once_confirmed_the_rest_is_the_retailers()
+    {
+        var order = Level(5).PlacedOrder!;
+
+        foreach (var state in new[] { OrderState.Placed, OrderState.Submitted, OrderState.Confirmed, OrderState.Shipped, OrderState.Rejected, OrderState.Failed })
+        {
+            Assert.That(_ledger.MoveOrder("demo", order.Ref, state, "user", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotHousehold), state.ToString());
+        }
+
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Delivered, "user", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed), "not before the retailer confirmed");
+        _ledger.AdvanceOrder("shop", order.Ref, OrderState.Shipped, OrderSources.Retailer, null, Now());
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Cancelled, "user", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotAllowed), "not after it shipped");
+        Assert.That(_ledger.MoveOrder("demo", order.Ref, OrderState.Delivered, "user", Now()).Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(order.History[^1].Source, Is.EqualTo(OrderSources.Household));
+    }
+
+    [Test]
+    public void A_cancel_before_the_dispatcher_sends_cancels_at_once_and_the_dispatcher_then_skips_the_order()
+    {
+        var order = Level(5).PlacedOrder!;
+
+        var cancelled = _ledger.MoveOrder("demo", order.Ref, OrderState.Cancelled, "user", Now());
+        var sending = _ledger.MarkSending("shop", [order.Ref], Now());
+
+        Assert.That(cancelled.Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(order.State, Is.EqualTo(OrderState.Cancelled));
+        Assert.That(order.CancelRequestedAt, Is.Null, "nothing to forward");
+        Assert.That(sending, Is.Empty);
+    }
+
+    [Test]
+    public void A_cancel_after_the_dispatcher_sent_is_requested_the_order_stays_and_the_retailers_answer_decides()
+    {
+        var accepted = Level(5).PlacedOrder!;
+        Assert.That(_ledger.MarkSending("shop", [accepted.Ref], Now()), Is.EqualTo(new[] { accepted }));
+        Assert.That(_ledger.PendingChanges.OfType<OrderChanged>().Last().Publish, Is.False, "bookkeeping, not news");
+
+        var at = Now();
+        var requested = _ledger.MoveOrder("demo", accepted.Ref, OrderState.Cancelled, "user", at);
+        var twice = _ledger.MoveOrder("demo", accepted.Ref, OrderState.Cancelled, "user", at.AddMinutes(1));
+        var requestedAt = accepted.CancelRequestedAt;
+        var answered = _ledger.AnswerCancel("shop", accepted.Ref, accepted: true, null, Now());
+
+        Assert.That(requested.Outcome, Is.EqualTo(OrderMoveOutcome.CancelRequested));
+        Assert.That(twice.Outcome, Is.EqualTo(OrderMoveOutcome.CancelRequested));
+        Assert.That(requestedAt, Is.EqualTo(at), "the second request did not move the first");
+        Assert.That(answered.Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(accepted.State, Is.EqualTo(OrderState.Cancelled));
+        Assert.That(accepted.History[^1].Source, Is.EqualTo(OrderSources.Retailer));
+        Assert.That(accepted.CancelRequestedAt, Is.Null);
+
+        Level(20);
+        var refused = Level(4).PlacedOrder!;
+        _ledger.AdvanceOrder("shop", refused.Ref, OrderState.Confirmed, OrderSources.Retailer, null, Now());
+        _ledger.MoveOrder("demo", refused.Ref, OrderState.Cancelled, "user", Now());
+        var refusal = _ledger.AnswerCancel("shop", refused.Ref, accepted: false, "already shipped", Now());
+
+        Assert.That(refusal.Outcome, Is.EqualTo(OrderMoveOutcome.CancelRefused));
+        Assert.That(refused.State, Is.EqualTo(OrderState.Confirmed), "the order stays as it is");
+        Assert.That(refused.CancelRefusal, Is.EqualTo("already shipped"));
+        Assert.That(refused.CancelRequestedAt, Is.Null);
+        Assert.That(_ledger.AnswerCancel("shop", refused.Ref, accepted: true, null, Now()).Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen), "an answer to no request changes nothing");
     }
 
     [Test]

@@ -260,8 +260,8 @@ public sealed class TriggerFlowTests : GatewayTest
         var placed = await button.RequestAsync(DeviceTopicKind.Trigger, "123456789");
         using var http = Gateway.Http(Gateway.Demo.UserAuth);
 
-        await http.PostAsync($"/v1/orders/{placed.OrderRef}/state", Json("""{"State":"Submitted"}"""));
-        var update = await button.NextMessageAsync(m => m.Topic.EndsWith("/orders", StringComparison.Ordinal) && Encoding.UTF8.GetString(m.Payload.ToArray()).Contains("Submitted", StringComparison.Ordinal), TestDevice.AckTimeout);
+        await http.PostAsync($"/v1/orders/{placed.OrderRef}/state", Json("""{"State":"Cancelled"}"""));
+        var update = await button.NextMessageAsync(m => m.Topic.EndsWith("/orders", StringComparison.Ordinal) && Encoding.UTF8.GetString(m.Payload.ToArray()).Contains("Cancelled", StringComparison.Ordinal), TestDevice.AckTimeout);
 
         Assert.That(update, Is.Not.Null);
     }

@@ -14,7 +14,6 @@ public sealed class ApiEnumParsingTests : SharedGatewayTest
     [TestCase("Submitted,Confirmed")]
     [TestCase(" Cancelled")]
     [TestCase("Cancelled ")]
-    [TestCase("Placed")]
     [TestCase("")]
     [TestCase("Cancelledx")]
     public async Task An_order_state_that_is_not_exactly_a_name_is_a_400_and_the_order_does_not_move(string state)
@@ -31,7 +30,7 @@ public sealed class ApiEnumParsingTests : SharedGatewayTest
 
     [TestCase("Cancelled", OrderState.Cancelled)]
     [TestCase("cancelled", OrderState.Cancelled)]
-    [TestCase("DELIVERED", OrderState.Delivered)]
+    [TestCase("CANCELLED", OrderState.Cancelled)]
     public async Task An_exact_name_in_any_case_moves_the_order(string state, OrderState expected)
     {
         using var http = Gateway.Http(Gateway.Demo.UserAuth);
@@ -41,6 +40,40 @@ public sealed class ApiEnumParsingTests : SharedGatewayTest
 
         Assert.That((int)response.StatusCode, Is.EqualTo(200), await response.Content.ReadAsStringAsync());
         Assert.That(Gateway.Store.FindOrder(order)!.State, Is.EqualTo(expected));
+    }
+
+    [TestCase("Placed")]
+    [TestCase("Submitted")]
+    [TestCase("confirmed")]
+    [TestCase("Shipped")]
+    [TestCase("Rejected")]
+    [TestCase("Failed")]
+    public async Task A_state_only_the_retailer_reports_is_a_422_naming_the_rule_and_the_order_does_not_move(string state)
+    {
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
+        var order = await PlaceOrderAsync();
+
+        var response = await http.PostAsync($"/v1/orders/{order}/state", HouseholdApi.Json($$"""{"State":"{{state}}"}"""));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(422), body);
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        Assert.That(body, Does.Contain("a household may only cancel an order (until it ships) or mark it Delivered (once Confirmed or Shipped)"));
+        Assert.That(Gateway.Store.FindOrder(order)!.State, Is.EqualTo(OrderState.Placed));
+    }
+
+    [Test]
+    public async Task Delivered_before_the_retailer_confirmed_is_a_409_naming_the_rule()
+    {
+        using var http = Gateway.Http(Gateway.Demo.UserAuth);
+        var order = await PlaceOrderAsync();
+
+        var response = await http.PostAsync($"/v1/orders/{order}/state", HouseholdApi.Json("""{"State":"Delivered"}"""));
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(409), body);
+        Assert.That(body, Does.Contain("once it is Confirmed or Shipped"));
+        Assert.That(Gateway.Store.FindOrder(order)!.State, Is.EqualTo(OrderState.Placed));
     }
 
     // Each case starts from no open order, whatever the case before it did.

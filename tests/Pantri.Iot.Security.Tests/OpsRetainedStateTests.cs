@@ -10,6 +10,7 @@ using MQTTnet.Protocol;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Ops;
+using Pantri.Iot.Gateway.Retail;
 using Pantri.Iot.Gateway.Storage;
 using Pantri.Iot.Testing;
 
@@ -114,9 +115,14 @@ public sealed class OpsRetainedStateTests
     public async Task Placing_and_closing_many_orders_gives_the_retained_count_back_after_the_retention()
     {
         const int orders = 24;
-        string[] closedStates = ["Cancelled", "Delivered", "Failed"];
+        string[] closedStates = ["Cancelled", "Delivered", "Rejected"];
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var gateway = await StartWithFakeTimeAsync(time);
+        // Delivered and Rejected are the retailer's to report: a signed callback of a configured (not dispatched to) retailer.
+        await using var gateway = await StartWithFakeTimeAsync(
+            time,
+            "--Pantri:Retailers:demo-retailer:Kind=Webhook",
+            "--Pantri:Retailers:demo-retailer:Url=http://127.0.0.1:9/orders",
+            $"--Pantri:Retailers:demo-retailer:Secret={RetailerSecret}");
         await using var button = await gateway.ConnectButtonAsync();
         using var http = gateway.Http(gateway.Demo.UserAuth);
         var before = await RetainedOps.SnapshotAsync(gateway);
@@ -188,6 +194,8 @@ public sealed class OpsRetainedStateTests
         });
     }
 
+    private const string RetailerSecret = "ops-retained-test-secret-0123456789";
+
     private static Task<TestGateway> StartWithFakeTimeAsync(FakeTimeProvider time, params string[] args) =>
         TestGateway.StartAsync(
             [$"--Pantri:Ops:ClosedOrderRetention={Retention}", "--Pantri:CommandBurst=1000", .. args],
@@ -197,8 +205,17 @@ public sealed class OpsRetainedStateTests
     {
         var ack = await button.RequestAsync(DeviceTopicKind.Trigger, $$"""{"Instruction_Ref":123456789,"RequestId":"{{requestId}}"}""");
         Assert.That(ack.Id, Is.EqualTo(AckIds.OrderPlaced), ack.Status);
-        using var body = new StringContent($$"""{"State":"{{closedState}}"}""", Encoding.UTF8, "application/json");
-        using var response = await http.PostAsync($"/v1/orders/{ack.OrderRef}/state", body);
+        var json = $$"""{"State":"{{closedState}}"}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, closedState == "Cancelled" ? $"/v1/orders/{ack.OrderRef}/state" : $"/v1/retailers/demo-retailer/orders/{ack.OrderRef}/status")
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        if (closedState != "Cancelled")
+        {
+            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(RetailerSecret, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes(json)));
+        }
+
+        using var response = await http.SendAsync(request);
         Assert.That(response.IsSuccessStatusCode, Is.True, await response.Content.ReadAsStringAsync());
         return ack.OrderRef!.Value;
     }

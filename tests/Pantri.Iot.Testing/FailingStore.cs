@@ -61,6 +61,8 @@ public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
 
     public IReadOnlyList<Order> FindOrdersInState(OrderState state, int limit) => inner.FindOrdersInState(state, limit);
 
+    public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) => inner.FindOrdersAwaitingCancel(limit);
+
     /// <summary>Nothing to release: the inner store belongs to the caller.</summary>
     public void Dispose()
     {

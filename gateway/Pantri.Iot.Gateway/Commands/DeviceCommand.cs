@@ -1,5 +1,6 @@
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Events;
 using Pantri.Iot.Gateway.Pipeline;
 using Pantri.Iot.Gateway.Storage;
 
@@ -77,7 +78,32 @@ public sealed class DeviceCommand : IWriterCommand<CommandAck>
             Ack = ack.Json.ToArray(),
         });
         work.Publish(OutboundMessages.Event(ack.Json, kind, _source.DeviceId, accountId, work.Now));
+        if (result.Id is AckIds.SpendLimitReached or AckIds.Paused && accountId is not null)
+        {
+            work.Notify(accountId, HouseholdEventTypes.Refused, () => RefusalEvent(ack.Json, _source.DeviceId));
+        }
+
         return ack;
+    }
+
+    // {"DeviceId":"demo-button","Ack":{…the ack as the device got it…}}
+    private static ReadOnlyMemory<byte> RefusalEvent(ReadOnlyMemory<byte> ack, string? deviceId)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(ack.Length + 64);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = ContractJson.Options.Encoder }))
+        {
+            json.WriteStartObject();
+            if (deviceId is not null)
+            {
+                json.WriteString("DeviceId", deviceId);
+            }
+
+            json.WritePropertyName("Ack");
+            json.WriteRawValue(ack.Span, skipInputValidation: true);
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenMemory;
     }
 
     /// <inheritdoc/>
@@ -127,7 +153,7 @@ public sealed class DeviceCommand : IWriterCommand<CommandAck>
         {
             CommandRef = commandRef,
             Id = result.Id,
-            Status = result.IsSuccess ? AckIds.Done : AckIds.DidNotDo(result.Reason ?? "refused"),
+            Status = result.Id == AckIds.AwaitingApproval ? AckIds.AwaitingApprovalStatus : result.IsSuccess ? AckIds.Done : AckIds.DidNotDo(result.Reason ?? "refused"),
             InstructionRef = result.Instruction?.Ref ?? NamedInstructionRef,
             RequestId = RequestId,
             OrderRef = result.PlacedOrder?.Ref ?? result.BlockingOrder?.Ref,

@@ -3,6 +3,7 @@ using Pantri.Iot.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Security;
+using Pantri.Iot.Gateway.Events;
 using Pantri.Iot.Gateway.Storage;
 
 namespace Pantri.Iot.Gateway.Pipeline;
@@ -21,6 +22,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private readonly TimeProvider _time;
     private readonly GatewayOptions _options;
     private readonly OutboundPublisher _outbound;
+    private readonly HouseholdEvents? _events;
     private readonly DeviceDirectory _directory;
     private readonly IdentityDirectory _identities;
     private readonly ILogger<CommandWriter> _logger;
@@ -46,8 +48,9 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     private long _busySince;
 
     /// <summary>Creates the writer; <see cref="StartAsync"/> loads the state.</summary>
-    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, IdentityDirectory identities, GatewayMetrics metrics, ILogger<CommandWriter> logger)
+    public CommandWriter(IGatewayStore store, TimeProvider time, IOptions<GatewayOptions> options, OutboundPublisher outbound, DeviceDirectory directory, IdentityDirectory identities, GatewayMetrics metrics, ILogger<CommandWriter> logger, HouseholdEvents? events = null)
     {
+        _events = events;
         ArgumentNullException.ThrowIfNull(metrics);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -119,6 +122,10 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         _directory.Load(state.Devices);
         _identities.Load(state.Households, state.Users);
         _work = new UnitOfWork(_refs, new TokenBucketLimiter(_options.CommandsPerSecond, _options.CommandBurst), idempotency, Ledger(state), meta);
+        if (_events is { } events)
+        {
+            _work.Listening = events.IsListening;
+        }
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
         LogStarted(_logger, _options.DatabasePath, state.Devices.Count, state.Instructions.Count, state.OpenOrders.Count);
@@ -136,7 +143,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _queue.Writer.TryComplete();
 
-    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Households, state.Users, state.Devices, state.Instructions, state.OpenOrders, state.PairingCodes);
+    private static ReplenishmentLedger Ledger(StoredState state) => new(state.Households, state.Users, state.Devices, state.Instructions, state.OpenOrders, state.PairingCodes, state.Safeguards);
 
     private void Reserve(GatewayMeta meta)
     {
@@ -192,6 +199,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
             _directory.Apply(work.DeviceChanges);
             _identities.Apply(work.IdentityChanges);
             _outbound.Enqueue(work.Outbound);
+            _events?.Publish(work.Events);
             foreach (var item in items)
             {
                 item.Complete(_refs!);

@@ -45,6 +45,10 @@ public static class ContractViews
             Quantity = order.Quantity,
             CommandRef = order.CommandRef,
             UpdatedAt = order.UpdatedAt,
+            CancelRequestedAt = order.CancelRequestedAt,
+            CancelRefusal = order.CancelRefusal,
+            UnitPrice = order.UnitPrice,
+            Currency = order.UnitPrice is null ? null : order.Currency,
         };
     }
 }

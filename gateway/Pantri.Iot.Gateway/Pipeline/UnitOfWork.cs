@@ -1,5 +1,6 @@
 using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Events;
 using Pantri.Iot.Gateway.Storage;
 
 namespace Pantri.Iot.Gateway.Pipeline;
@@ -14,6 +15,7 @@ public sealed class UnitOfWork
     private readonly IdempotencyIndex _idempotency;
     private readonly WriteBatch _batch = new();
     private readonly List<OutboundMessage> _outbound = [];
+    private readonly List<HouseholdEvent> _events = [];
     private readonly List<Device> _deviceChanges = [];
     private readonly Dictionary<long, Instruction> _inventoryChanged = [];
 
@@ -21,6 +23,7 @@ public sealed class UnitOfWork
     private readonly List<string> _devicesAdded = [];
     private readonly List<long> _instructionsAdded = [];
     private readonly List<long> _ordersAdded = [];
+    private readonly List<string> _safeguardsAdded = [];
     private readonly List<long> _inventoryAdded = [];
     private readonly List<LedgerChange> _identityChanges = [];
 
@@ -30,6 +33,7 @@ public sealed class UnitOfWork
     private int _identityChangesMark;
     private int _commandsMark;
     private int _outboundMark;
+    private int _eventsMark;
     private int _deviceChangesMark;
     private int _changesTaken;
     private bool _metaChangedMark;
@@ -67,6 +71,13 @@ public sealed class UnitOfWork
     /// <summary>Messages to publish once this batch is committed.</summary>
     internal IReadOnlyList<OutboundMessage> Outbound => _outbound;
 
+    /// <summary>Household events to deliver once this batch is committed.</summary>
+    internal IReadOnlyList<HouseholdEvent> Events => _events;
+
+    /// <summary>True when a household has an open event stream: events are only built for households that listen, so
+    /// the hot path pays nothing for them otherwise.</summary>
+    internal Func<string, bool> Listening { get; set; } = static _ => false;
+
     /// <summary>A new unique ref (orders, instructions).</summary>
     public long NextRef() => _refs.Next();
 
@@ -97,6 +108,17 @@ public sealed class UnitOfWork
         _outbound.Add(message);
     }
 
+    /// <summary>Tells a household's open event streams, after the commit, about something of the current command
+    /// (a refusal by a safeguard). Cheap when nobody listens.</summary>
+    public void Notify(string accountId, string type, Func<ReadOnlyMemory<byte>> data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (Listening(accountId))
+        {
+            _events.Add(new HouseholdEvent(accountId, type, data()));
+        }
+    }
+
     /// <summary>Stores <see cref="Meta"/> with this batch.</summary>
     public void MetaChanged() => _metaChanged = true;
 
@@ -105,6 +127,7 @@ public sealed class UnitOfWork
         Now = now;
         _batch.Clear();
         _outbound.Clear();
+        _events.Clear();
         _deviceChanges.Clear();
         _identityChanges.Clear();
         _inventoryChanged.Clear();
@@ -118,6 +141,7 @@ public sealed class UnitOfWork
     {
         _commandsMark = _batch.Commands.Count;
         _outboundMark = _outbound.Count;
+        _eventsMark = _events.Count;
         _deviceChangesMark = _deviceChanges.Count;
         _identityChangesMark = _identityChanges.Count;
         _batchUndo.Clear();
@@ -126,6 +150,7 @@ public sealed class UnitOfWork
         _devicesAdded.Clear();
         _instructionsAdded.Clear();
         _ordersAdded.Clear();
+        _safeguardsAdded.Clear();
         _inventoryAdded.Clear();
     }
 
@@ -158,6 +183,11 @@ public sealed class UnitOfWork
             _batch.Orders.Remove(reference);
         }
 
+        foreach (var accountId in _safeguardsAdded)
+        {
+            _batch.Safeguards.Remove(accountId);
+        }
+
         foreach (var reference in _inventoryAdded)
         {
             _inventoryChanged.Remove(reference);
@@ -171,6 +201,7 @@ public sealed class UnitOfWork
         _batchUndo.Clear();
         _identityChanges.RemoveRange(_identityChangesMark, _identityChanges.Count - _identityChangesMark);
         _outbound.RemoveRange(_outboundMark, _outbound.Count - _outboundMark);
+        _events.RemoveRange(_eventsMark, _events.Count - _eventsMark);
         _deviceChanges.RemoveRange(_deviceChangesMark, _deviceChanges.Count - _deviceChangesMark);
         _metaChanged = _metaChangedMark;
         _changesTaken = 0;
@@ -217,7 +248,9 @@ public sealed class UnitOfWork
         {
             if (order.State == OrderState.Placed)
             {
-                _batch.Outbox[order.Ref] = new OutboxEntry { OrderRef = order.Ref, Retailer = order.Retailer, QueuedAt = order.CreatedAt };
+                // Queued from when it became Placed: an order approved late still gets its retailer's whole deadline.
+                var placedAt = order.History.FindLast(h => h.State == OrderState.Placed)?.At ?? order.CreatedAt;
+                _batch.Outbox[order.Ref] = new OutboxEntry { OrderRef = order.Ref, Retailer = order.Retailer, QueuedAt = placedAt };
             }
             else
             {
@@ -280,13 +313,31 @@ public sealed class UnitOfWork
                     Put(_batch.Users, user.Key, removed ? null : user);
                     _identityChanges.Add(changes[i]);
                     break;
-                case OrderChanged { Order: var order, Instruction: var instruction }:
+                case HouseholdSafeguardsChanged { Safeguards: var safeguards }:
+                    if (_batch.Safeguards.TryAdd(safeguards.AccountId, safeguards))
+                    {
+                        _safeguardsAdded.Add(safeguards.AccountId);
+                    }
+
+                    break;
+                case OrderChanged { Order: var order, Instruction: var instruction, Publish: var publish }:
                     if (_batch.Orders.TryAdd(order.Ref, order))
                     {
                         _ordersAdded.Add(order.Ref);
                     }
 
-                    _outbound.AddRange(OutboundMessages.Order(order, instruction));
+                    if (publish)
+                    {
+                        var first = _outbound.Count;
+                        _outbound.AddRange(OutboundMessages.Order(order, instruction));
+                        if (Listening(order.AccountId))
+                        {
+                            // The same bytes as the ops message: no second serialisation.
+                            var type = order.State == OrderState.AwaitingApproval ? HouseholdEventTypes.ApprovalRequested : HouseholdEventTypes.Order;
+                            _events.Add(new HouseholdEvent(order.AccountId, type, _outbound[first].Payload));
+                        }
+                    }
+
                     break;
             }
         }

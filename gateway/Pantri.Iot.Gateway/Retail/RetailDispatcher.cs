@@ -70,35 +70,66 @@ public sealed partial class RetailDispatcher(
             _inFlight.Remove(done);
         }
 
-        foreach (var group in store.PendingSubmissions(BatchLimit).GroupBy(e => e.Retailer, StringComparer.Ordinal))
+        var submissions = store.PendingSubmissions(BatchLimit).ToLookup(e => e.Retailer, StringComparer.Ordinal);
+        var cancels = store.FindOrdersAwaitingCancel(BatchLimit).ToLookup(o => o.Retailer, StringComparer.Ordinal);
+        foreach (var retailer in submissions.Select(g => g.Key).Union(cancels.Select(g => g.Key), StringComparer.Ordinal))
         {
-            if (!_inFlight.ContainsKey(group.Key))
+            if (!_inFlight.ContainsKey(retailer))
             {
-                var entries = group.ToList();
-                _inFlight[group.Key] = Task.Run(() => SubmitAllAsync(group.Key, entries, cancellationToken), CancellationToken.None);
+                // Submissions first, then cancels, in one task per retailer: a cancel never overtakes the submission
+                // it cancels.
+                var entries = submissions[retailer].ToList();
+                var toCancel = cancels[retailer].ToList();
+                _inFlight[retailer] = Task.Run(
+                    async () =>
+                    {
+                        if (await SubmitAllAsync(retailer, entries, cancellationToken).ConfigureAwait(false))
+                        {
+                            await CancelAllAsync(retailer, toCancel, cancellationToken).ConfigureAwait(false);
+                        }
+                    },
+                    CancellationToken.None);
             }
         }
 
         foreach (var (order, to) in retailers.Sandbox.DueSteps(store, retailers.IsSandbox, time.GetUtcNow(), BatchLimit).ToList())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(order.Retailer, order.Ref, to, OrderSources.Retailer, SandboxRetailer.Note), cancellationToken).ConfigureAwait(false);
+            var quote = to == OrderState.Confirmed ? options.Value.SandboxUnitPrice : null;
+            var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(order.Retailer, order.Ref, to, OrderSources.Retailer, SandboxRetailer.Note, quote, quote is null ? null : options.Value.SandboxCurrency), cancellationToken).ConfigureAwait(false);
             LogSandboxStep(logger, order.Ref, to, outcome);
         }
     }
 
     // One retailer's queued orders, oldest first; stops at the first one the retailer could not take (the rest would
-    // most likely fail the same way) and leaves them for a later round.
-    private async Task SubmitAllAsync(string retailer, List<OutboxEntry> entries, CancellationToken cancellationToken)
+    // most likely fail the same way) and leaves them for a later round. False when it stopped early.
+    private async Task<bool> SubmitAllAsync(string retailer, List<OutboxEntry> entries, CancellationToken cancellationToken)
     {
+        if (entries.Count == 0)
+        {
+            return true;
+        }
+
         var connector = retailers.ConnectorOf(retailer);
         var deadline = retailers.OptionsOf(retailer)?.Deadline;
+        HashSet<long> sending;
+        try
+        {
+            // Recorded before anything leaves: an order cancelled before this is not sent; one cancelled after it is
+            // cancelled at the retailer too.
+            sending = [.. await writer.SubmitAsync(new RetailerSending(retailer, entries.Select(e => e.OrderRef).ToList()), cancellationToken).ConfigureAwait(false)];
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
         foreach (var entry in entries)
         {
             try
             {
                 var order = store.FindOrder(entry.OrderRef);
-                if (order is not { State: OrderState.Placed })
+                if (order is not { State: OrderState.Placed } || !sending.Contains(order.Ref))
                 {
                     continue;
                 }
@@ -120,12 +151,57 @@ public sealed partial class RetailDispatcher(
                     }
 
                     LogUnavailable(logger, order.Ref, retailer, ex.Message);
-                    return;
+                    return false;
                 }
 
                 metrics.Submitted(retailer, answer.State.ToString().ToLowerInvariant());
-                var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, answer.State, OrderSources.Retailer, answer.Reason), cancellationToken).ConfigureAwait(false);
+                var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, answer.State, OrderSources.Retailer, answer.Reason, answer.UnitPrice, answer.Currency), cancellationToken).ConfigureAwait(false);
                 LogSubmitted(logger, order.Ref, retailer, answer.State, outcome);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex)
+            {
+                LogSubmitFailed(logger, ex, entry.OrderRef, retailer);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // One retailer's household cancels, oldest request first. An order still Placed waits for its submission's answer
+    // (a cancel must not overtake it); the rest are forwarded and the answer recorded, which ends the request.
+    private async Task CancelAllAsync(string retailer, List<Order> orders, CancellationToken cancellationToken)
+    {
+        var connector = retailers.ConnectorOf(retailer);
+        foreach (var queued in orders)
+        {
+            try
+            {
+                var order = store.FindOrder(queued.Ref);
+                if (order is not { IsOpen: true, CancelRequestedAt: not null } || order.State == OrderState.Placed)
+                {
+                    continue;
+                }
+
+                CancelResult answer;
+                try
+                {
+                    answer = await connector.CancelAsync(order, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RetailerUnavailableException ex)
+                {
+                    metrics.Cancelled(retailer, "unavailable");
+                    LogCancelUnavailable(logger, order.Ref, retailer, ex.Message);
+                    return;
+                }
+
+                metrics.Cancelled(retailer, answer.Accepted ? "accepted" : "refused");
+                var outcome = await writer.SubmitAsync(new RetailerCancelAnswer(retailer, order.Ref, answer.Accepted, answer.Reason), cancellationToken).ConfigureAwait(false);
+                LogCancelAnswered(logger, order.Ref, retailer, answer.Accepted, answer.Reason, outcome);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -133,7 +209,7 @@ public sealed partial class RetailDispatcher(
             }
             catch (Exception ex)
             {
-                LogSubmitFailed(logger, ex, entry.OrderRef, retailer);
+                LogCancelFailed(logger, ex, queued.Ref, retailer);
                 return;
             }
         }
@@ -159,4 +235,13 @@ public sealed partial class RetailDispatcher(
 
     [LoggerMessage(EventId = 3606, Level = LogLevel.Error, Message = "Submitting order {OrderRef} to {Retailer} failed unexpectedly; it stays queued")]
     private static partial void LogSubmitFailed(ILogger logger, Exception exception, long orderRef, string retailer);
+
+    [LoggerMessage(EventId = 3650, Level = LogLevel.Information, Message = "Household cancel of order {OrderRef} forwarded to {Retailer}: accepted {Accepted} ({Reason}) (recorded: {Outcome})")]
+    private static partial void LogCancelAnswered(ILogger logger, long orderRef, string retailer, bool accepted, string? reason, OrderMoveOutcome? outcome);
+
+    [LoggerMessage(EventId = 3651, Level = LogLevel.Warning, Message = "Household cancel of order {OrderRef} could not reach {Retailer} ({Problem}); it stays queued and is retried")]
+    private static partial void LogCancelUnavailable(ILogger logger, long orderRef, string retailer, string problem);
+
+    [LoggerMessage(EventId = 3652, Level = LogLevel.Error, Message = "Forwarding the household cancel of order {OrderRef} to {Retailer} failed unexpectedly; it stays queued")]
+    private static partial void LogCancelFailed(ILogger logger, Exception exception, long orderRef, string retailer);
 }

@@ -11,6 +11,7 @@ public sealed class RetailMetrics
 {
     private readonly Counter<long> _submissions;
     private readonly Counter<long> _retries;
+    private readonly Counter<long> _cancels;
     private readonly ConcurrentDictionary<string, int> _circuits = new(StringComparer.Ordinal);
 
     /// <summary>Creates the instruments on the gateway's meter of <paramref name="meterFactory"/>.</summary>
@@ -19,6 +20,7 @@ public sealed class RetailMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(GatewayMetrics.MeterName);
         _submissions = meter.CreateCounter<long>("pantri.retail.submissions", "{submission}", "Orders sent to a retailer, by retailer and outcome (submitted, confirmed, rejected, unavailable: retries used up or circuit open, the order stays queued).");
+        _cancels = meter.CreateCounter<long>("pantri.retail.cancels", "{cancel}", "Household cancels forwarded to a retailer, by retailer and outcome (accepted, refused, unavailable: it stays queued).");
         _retries = meter.CreateCounter<long>("pantri.retail.retries", "{attempt}", "Attempts of a webhook submission that were retried after a transient failure, by retailer.");
         meter.CreateObservableGauge("pantri.retail.circuit.state", ObserveCircuits, "{state}", "Each webhook retailer's circuit breaker: 0 closed, 1 open, 2 half-open.");
     }
@@ -26,6 +28,10 @@ public sealed class RetailMetrics
     /// <summary>Counts one submission of <paramref name="retailer"/> that ended in <paramref name="outcome"/>.</summary>
     public void Submitted(string retailer, string outcome) =>
         _submissions.Add(1, new KeyValuePair<string, object?>("pantri.retailer", retailer), new KeyValuePair<string, object?>("pantri.outcome", outcome));
+
+    /// <summary>Counts one forwarded cancel of <paramref name="retailer"/> that ended in <paramref name="outcome"/>.</summary>
+    public void Cancelled(string retailer, string outcome) =>
+        _cancels.Add(1, new KeyValuePair<string, object?>("pantri.retailer", retailer), new KeyValuePair<string, object?>("pantri.outcome", outcome));
 
     /// <summary>Counts one retried attempt.</summary>
     public void Retried(string retailer) => _retries.Add(1, new KeyValuePair<string, object?>("pantri.retailer", retailer));

@@ -25,4 +25,13 @@ public sealed class RetailOptions
     /// Shipped → Delivered (default 3 s, so the whole lifecycle takes about 10 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan SandboxStep { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The unit price the sandbox retailer quotes when it confirms an order (unset: it quotes none), to try
+    /// the spend limit and the price guard without a real retailer.</summary>
+    [Range(typeof(decimal), "0", "1000000")]
+    public decimal? SandboxUnitPrice { get; set; }
+
+    /// <summary>The currency of <see cref="SandboxUnitPrice"/> (default EUR).</summary>
+    [RegularExpression("^[A-Z]{3}\\z")]
+    public string SandboxCurrency { get; set; } = "EUR";
 }

@@ -58,9 +58,14 @@ public static class RetailerCallbackEndpoints
             return Problems.Refused(StatusCodes.Status401Unauthorized, $"missing or wrong {WebhookSignature.Header}, or its timestamp is not within {WebhookSignature.Tolerance} of ours");
         }
 
-        if (!TryReadReport(body, out var state, out var reason))
+        if (!TryReadReport(body, out var state, out var reason, out var quoteValid, out var quote))
         {
             return Problems.Invalid("State", "State must be Confirmed, Shipped, Delivered, Rejected or Cancelled");
+        }
+
+        if (!quoteValid)
+        {
+            return Problems.Invalid("UnitPrice", "UnitPrice must be a number from 0 to 1000000 with at most 4 decimals, Currency three capital letters");
         }
 
         if (store.FindOrder(orderRef) is not { } before || !string.Equals(before.Retailer, retailer, StringComparison.Ordinal))
@@ -68,7 +73,7 @@ public static class RetailerCallbackEndpoints
             return Problems.Refused(StatusCodes.Status404NotFound, "no order with this ref for this retailer");
         }
 
-        var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, orderRef, state, OrderSources.Retailer, reason), cancellationToken).ConfigureAwait(false);
+        var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, orderRef, state, OrderSources.Retailer, reason, quote?.UnitPrice, quote?.Currency), cancellationToken).ConfigureAwait(false);
         if (outcome is null)
         {
             return Problems.Refused(StatusCodes.Status503ServiceUnavailable, "storage unavailable; nothing was recorded, safe to retry");
@@ -107,10 +112,12 @@ public static class RetailerCallbackEndpoints
         return buffer.ToArray();
     }
 
-    private static bool TryReadReport(byte[] body, out OrderState state, out string? reason)
+    private static bool TryReadReport(byte[] body, out OrderState state, out string? reason, out bool quoteValid, out RetailerQuote? quote)
     {
         state = default;
         reason = null;
+        quoteValid = true;
+        quote = null;
         string? name = null;
         try
         {
@@ -119,6 +126,8 @@ public static class RetailerCallbackEndpoints
             {
                 return false;
             }
+
+            quoteValid = RetailerQuote.TryRead(document.RootElement, out quote);
 
             foreach (var property in document.RootElement.EnumerateObject())
             {

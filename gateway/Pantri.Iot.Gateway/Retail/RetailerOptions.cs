@@ -25,6 +25,9 @@ public sealed class RetailerOptions
     /// <summary>Webhook: where orders are POSTed (required for Webhook).</summary>
     public Uri? Url { get; set; }
 
+    /// <summary>Webhook: where a household's cancels are POSTed (default: <c>{Url}/{OrderRef}/cancel</c>).</summary>
+    public Uri? CancelUrl { get; set; }
+
     /// <summary>Webhook: the shared secret that signs our requests and the retailer's callbacks (at least 16
     /// characters; required for Webhook). Never logged.</summary>
     [MinLength(16)]
@@ -71,8 +74,9 @@ public sealed class RetailerOptions
             return results[0].ErrorMessage;
         }
 
-        return Kind == RetailerKind.Webhook && (Url is not { IsAbsoluteUri: true } || Url.Scheme is not ("http" or "https") || string.IsNullOrEmpty(Secret))
-            ? "a Webhook retailer needs an absolute http(s) Url and a Secret"
+        return Kind == RetailerKind.Webhook && (Url is not { IsAbsoluteUri: true } || Url.Scheme is not ("http" or "https") || string.IsNullOrEmpty(Secret)
+                || (CancelUrl is not null && (!CancelUrl.IsAbsoluteUri || CancelUrl.Scheme is not ("http" or "https"))))
+            ? "a Webhook retailer needs an absolute http(s) Url (and CancelUrl, when set) and a Secret"
             : null;
     }
 }

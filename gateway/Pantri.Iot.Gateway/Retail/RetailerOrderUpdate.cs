@@ -10,13 +10,15 @@ namespace Pantri.Iot.Gateway.Retail;
 /// <param name="State">The state it moves to.</param>
 /// <param name="Source">retailer or gateway (<see cref="OrderSources"/>).</param>
 /// <param name="Reason">Why, when there is more to say.</param>
-public sealed record RetailerOrderUpdate(string Retailer, long OrderRef, OrderState State, string Source, string? Reason) : IWriterCommand<OrderMoveOutcome?>
+/// <param name="UnitPrice">With Confirmed: the retailer's quoted unit price (checked against the price guard).</param>
+/// <param name="Currency">The quote's currency (null: the household's).</param>
+public sealed record RetailerOrderUpdate(string Retailer, long OrderRef, OrderState State, string Source, string? Reason, decimal? UnitPrice = null, string? Currency = null) : IWriterCommand<OrderMoveOutcome?>
 {
     /// <inheritdoc/>
     public OrderMoveOutcome? Execute(UnitOfWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return work.Ledger.AdvanceOrder(Retailer, OrderRef, State, Source, Reason, work.Now).Outcome;
+        return work.Ledger.AdvanceOrder(Retailer, OrderRef, State, Source, Reason, work.Now, UnitPrice, Currency).Outcome;
     }
 
     /// <summary>Null: nothing was recorded; the dispatcher tries again on its next round.</summary>

@@ -24,6 +24,15 @@ public sealed class SandboxRetailer(IOptions<RetailOptions> options) : IRetailer
     public Task<SubmissionResult> SubmitAsync(Order order, CancellationToken cancellationToken) =>
         Task.FromResult(new SubmissionResult(OrderState.Submitted, Note));
 
+    /// <summary>Accepts a cancel until the order shipped, as a shop would.</summary>
+    public Task<CancelResult> CancelAsync(Order order, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        return Task.FromResult(order.State is OrderState.Shipped or OrderState.Delivered
+            ? new CancelResult(false, "sandbox retailer: already shipped")
+            : new CancelResult(true, "sandbox retailer: cancelled at the household's request"));
+    }
+
     /// <summary>The steps due at <paramref name="now"/>: each order of a retailer the sandbox <paramref name="serves"/>
     /// whose last change is at least one step old, with the state it moves to.</summary>
     public IEnumerable<(Order Order, OrderState To)> DueSteps(IGatewayStore store, Func<string, bool> serves, DateTimeOffset now, int limit)

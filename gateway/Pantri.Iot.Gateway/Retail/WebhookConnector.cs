@@ -91,17 +91,56 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
     public async Task<SubmissionResult> SubmitAsync(Order order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        var body = Body(order);
+        using var response = await SendAsync(_options.Url!, Body(order), order.Ref.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        var answer = await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            return new SubmissionResult(OrderState.Rejected, answer.Reason ?? $"{_name} refused the order: HTTP {(int)response.StatusCode}");
+        }
+
+        if (string.Equals(answer.Status, nameof(OrderState.Rejected), StringComparison.OrdinalIgnoreCase))
+        {
+            return new SubmissionResult(OrderState.Rejected, answer.Reason ?? $"{_name} refused the order");
+        }
+
+        return string.Equals(answer.Status, nameof(OrderState.Confirmed), StringComparison.OrdinalIgnoreCase)
+            ? new SubmissionResult(OrderState.Confirmed, answer.Reason, answer.Quote?.UnitPrice, answer.Quote?.Currency)
+            : new SubmissionResult(OrderState.Submitted, answer.Reason);
+    }
+
+    /// <summary>POSTs <c>{"OrderRef":…,"Retailer":…,"Reason":…}</c> to the cancel URL under <c>Idempotency-Key</c> =
+    /// "{OrderRef}-cancel", signed and retried like a submission. A 2xx accepts (unless it answers
+    /// <c>{"Status":"Refused"}</c> or <c>"Rejected"</c>); any other non-transient status refuses, with the retailer's
+    /// <c>Reason</c> when it gives one.</summary>
+    public async Task<CancelResult> CancelAsync(Order order, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        var reference = order.Ref.ToString(CultureInfo.InvariantCulture);
+        var url = _options.CancelUrl ?? new Uri(_options.Url!.ToString().TrimEnd('/') + "/" + reference + "/cancel");
+        using var response = await SendAsync(url, CancelBody(order), reference + "-cancel", cancellationToken).ConfigureAwait(false);
+        var answer = await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
+        var refused = !response.IsSuccessStatusCode
+            || string.Equals(answer.Status, "Refused", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(answer.Status, nameof(OrderState.Rejected), StringComparison.OrdinalIgnoreCase);
+        return refused
+            ? new CancelResult(false, answer.Reason ?? $"{_name} refused the cancel: HTTP {(int)response.StatusCode}")
+            : new CancelResult(true, answer.Reason);
+    }
+
+    // One signed POST through the pipeline; a transient answer that outlived the retries, or no answer, is
+    // RetailerUnavailableException (the work stays queued).
+    private async Task<HttpResponseMessage> SendAsync(Uri url, byte[] body, string idempotencyKey, CancellationToken cancellationToken)
+    {
         HttpResponseMessage response;
         try
         {
             response = await _pipeline.ExecuteAsync(
                 async token =>
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, _options.Url);
+                    using var request = new HttpRequestMessage(HttpMethod.Post, url);
                     request.Content = new ByteArrayContent(body);
                     request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    request.Headers.Add(Contract.HttpHeaders.IdempotencyKey, order.Ref.ToString(CultureInfo.InvariantCulture));
+                    request.Headers.Add(Contract.HttpHeaders.IdempotencyKey, idempotencyKey);
                     request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(_options.Secret!, _time.GetUtcNow(), body));
                     return await _http.SendAsync(request, token).ConfigureAwait(false);
                 },
@@ -112,28 +151,29 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
             throw new RetailerUnavailableException($"{_name}: {Describe(ex)}", ex);
         }
 
-        using (response)
+        if (IsTransient(response.StatusCode))
         {
-            var answer = await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
-            if (IsTransient(response.StatusCode))
-            {
-                throw new RetailerUnavailableException($"{_name}: HTTP {(int)response.StatusCode} after {_options.MaxRetries + 1} attempts");
-            }
-
-            if (!response.IsSuccessStatusCode)
-            {
-                return new SubmissionResult(OrderState.Rejected, answer.Reason ?? $"{_name} refused the order: HTTP {(int)response.StatusCode}");
-            }
-
-            if (string.Equals(answer.Status, nameof(OrderState.Rejected), StringComparison.OrdinalIgnoreCase))
-            {
-                return new SubmissionResult(OrderState.Rejected, answer.Reason ?? $"{_name} refused the order");
-            }
-
-            return string.Equals(answer.Status, nameof(OrderState.Confirmed), StringComparison.OrdinalIgnoreCase)
-                ? new SubmissionResult(OrderState.Confirmed, answer.Reason)
-                : new SubmissionResult(OrderState.Submitted, answer.Reason);
+            var status = (int)response.StatusCode;
+            response.Dispose();
+            throw new RetailerUnavailableException($"{_name}: HTTP {status} after {_options.MaxRetries + 1} attempts");
         }
+
+        return response;
+    }
+
+    private static byte[] CancelBody(Order order)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = ContractJson.Options.Encoder }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("OrderRef", order.Ref);
+            json.WriteString("Retailer", order.Retailer);
+            json.WriteString("Reason", "cancelled by the household");
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <inheritdoc/>
@@ -174,24 +214,25 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static async Task<(string? Status, string? Reason)> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<(string? Status, string? Reason, RetailerQuote? Quote)> ReadAnswerAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             if (bytes.Length is 0 or > 16 * 1024)
             {
-                return (null, null);
+                return (null, null, null);
             }
 
             using var document = JsonDocument.Parse(bytes);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return (null, null);
+                return (null, null, null);
             }
 
             string? status = null;
             string? reason = null;
+            RetailerQuote.TryRead(document.RootElement, out var quote);
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Value.ValueKind == JsonValueKind.String && property.Name.Equals("Status", StringComparison.OrdinalIgnoreCase))
@@ -204,11 +245,11 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
                 }
             }
 
-            return (status, reason);
+            return (status, reason, quote);
         }
         catch (JsonException)
         {
-            return (null, null);
+            return (null, null, null);
         }
     }
 

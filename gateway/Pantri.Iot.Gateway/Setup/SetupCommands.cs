@@ -89,7 +89,8 @@ public sealed record ListInstructions(string AccountId) : SetupCommand<IReadOnly
     }
 }
 
-/// <summary>Moves an open order (cancel, mark delivered…); delivery of a tracked item raises its level.</summary>
+/// <summary>A household's move of an open order: cancel (until it ships; 202 while the cancel is forwarded to a
+/// retailer that may already hold it) or mark it received; delivery of a tracked item raises its level.</summary>
 /// <param name="AccountId">The household.</param>
 /// <param name="OrderRef">The order.</param>
 /// <param name="State">The state to move to.</param>
@@ -104,7 +105,11 @@ public sealed record MoveOrder(string AccountId, long OrderRef, OrderState State
         return moved.Outcome switch
         {
             OrderMoveOutcome.NotOpen => SetupResult.Fail<OrderStatus>(StatusCodes.Status404NotFound, "no open order with this ref in this account"),
-            OrderMoveOutcome.NotAllowed => SetupResult.Fail<OrderStatus>(StatusCodes.Status409Conflict, $"an order that is {moved.Order!.State} cannot become {State}"),
+            OrderMoveOutcome.NotAllowed => SetupResult.Fail<OrderStatus>(StatusCodes.Status409Conflict, State == OrderState.Delivered
+                ? $"an order that is {moved.Order!.State} cannot be marked Delivered: a household marks an order received once it is Confirmed or Shipped"
+                : $"an order that is {moved.Order!.State} cannot become {State}: a household may cancel an order only until it ships"),
+            OrderMoveOutcome.NotHousehold => SetupResult.Fail<OrderStatus>(StatusCodes.Status422UnprocessableEntity, $"{State} is reported by the retailer, not set by a household: a household may only cancel an order (until it ships) or mark it Delivered (once Confirmed or Shipped)"),
+            OrderMoveOutcome.CancelRequested => SetupResult.Ok(ContractViews.Order(moved.Order!), StatusCodes.Status202Accepted),
             _ => SetupResult.Ok(ContractViews.Order(moved.Order!)),
         };
     }

@@ -56,7 +56,7 @@ public sealed record TrackingSettings
 /// <summary>Body of <c>POST /v1/orders/{ref}/state</c>.</summary>
 public sealed record OrderStateChange
 {
-    /// <summary>Submitted, Confirmed, Delivered, Failed or Cancelled.</summary>
+    /// <summary>Cancelled (until it ships) or Delivered (received, once Confirmed or Shipped): the household's moves.</summary>
     public string State { get; init; } = string.Empty;
 }
 

@@ -44,4 +44,7 @@ public interface IGatewayStore : IDisposable
 
     /// <summary>Up to <paramref name="limit"/> orders in <paramref name="state"/>, any account.</summary>
     IReadOnlyList<Order> FindOrdersInState(OrderState state, int limit);
+
+    /// <summary>Orders whose household cancel waits to be forwarded to their retailer, oldest request first.</summary>
+    IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit);
 }

@@ -9,7 +9,7 @@ namespace Pantri.Iot.Gateway.Storage;
 /// failing (an I/O error closes its engine for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
 public sealed class LiteDbGatewayStore : IGatewayStore
 {
-    private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
+    private static readonly string[] OpenStates = [nameof(OrderState.AwaitingApproval), nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
     private readonly string _path;
     private readonly string _logPath;
     private readonly Func<string, Stream>? _openFile;
@@ -28,6 +28,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<OutboxEntry> _outbox = null!;
     private ILiteCollection<CommandRecord> _commands = null!;
     private ILiteCollection<GatewayMeta> _meta = null!;
+    private ILiteCollection<HouseholdSafeguards> _safeguards = null!;
     private int _disposed;
 
     /// <summary>Opens (or creates) the database file.</summary>
@@ -75,7 +76,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     {
         var meta = _meta.FindById(GatewayMeta.DocumentId) ?? new GatewayMeta();
         var open = _orders.Find(Query.In(nameof(Order.State), OpenStates.Select(s => new BsonValue(s)))).ToList();
-        return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta)
+        return new StoredState(_devices.FindAll().ToList(), _instructions.FindAll().ToList(), open, meta, _safeguards.FindAll().ToList())
         {
             Households = _households.FindAll().ToList(),
             Users = _users.FindAll().ToList(),
@@ -144,6 +145,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             foreach (var order in batch.Orders.Values)
             {
                 _orders.Upsert(order);
+            }
+
+            foreach (var safeguards in batch.Safeguards.Values)
+            {
+                _safeguards.Upsert(safeguards);
             }
 
             foreach (var entry in batch.Outbox.Values)
@@ -246,6 +252,10 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         Read<IReadOnlyList<Order>>(() => _orders.Find(Query.EQ(nameof(Order.State), state.ToString()), limit: limit).ToList());
 
     /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) =>
+        Read<IReadOnlyList<Order>>(() => _orders.Query().Where(o => o.CancelRequestedAt != null).OrderBy(o => o.CancelRequestedAt).Limit(limit).ToList());
+
+    /// <inheritdoc/>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -302,11 +312,14 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _outbox = _db.GetCollection<OutboxEntry>("outbox");
         _commands = _db.GetCollection<CommandRecord>("commands");
         _meta = _db.GetCollection<GatewayMeta>("meta");
+        _safeguards = _db.GetCollection<HouseholdSafeguards>("safeguards");
         // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages, stalling that batch's acks for
         // tens of milliseconds; CompactLog does it between batches instead.
         _db.CheckpointSize = 0;
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
+        // The dispatcher looks for household cancels to forward every poll; almost every order has none.
+        _orders.EnsureIndex(o => o.CancelRequestedAt);
         // The dispatcher reads the outbox oldest first every poll; without the index that is a sort of the whole queue.
         _outbox.EnsureIndex(e => e.QueuedAt);
         _commands.EnsureIndex(c => c.KeyHash);
@@ -352,6 +365,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         mapper.Entity<OutboxEntry>().Id(e => e.OrderRef, autoId: false);
         mapper.Entity<CommandRecord>().Id(c => c.Sequence, autoId: false);
         mapper.Entity<GatewayMeta>().Id(m => m.Id, autoId: false);
+        mapper.Entity<HouseholdSafeguards>().Id(s => s.AccountId, autoId: false);
         return mapper;
     }
 }

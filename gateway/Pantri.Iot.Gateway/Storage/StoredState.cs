@@ -7,7 +7,8 @@ namespace Pantri.Iot.Gateway.Storage;
 /// <param name="Instructions">All instructions.</param>
 /// <param name="OpenOrders">Orders not yet closed.</param>
 /// <param name="Meta">Reference counters and keys.</param>
-public sealed record StoredState(IReadOnlyList<Device> Devices, IReadOnlyList<Instruction> Instructions, IReadOnlyList<Order> OpenOrders, GatewayMeta Meta)
+/// <param name="Safeguards">Households' safeguards (only households that set any).</param>
+public sealed record StoredState(IReadOnlyList<Device> Devices, IReadOnlyList<Instruction> Instructions, IReadOnlyList<Order> OpenOrders, GatewayMeta Meta, IReadOnlyList<HouseholdSafeguards>? Safeguards = null)
 {
     /// <summary>All households.</summary>
     public IReadOnlyList<Household> Households { get; init; } = [];

@@ -26,6 +26,9 @@ public sealed class WriteBatch
     /// <summary>Orders to upsert.</summary>
     public Dictionary<long, Order> Orders { get; } = [];
 
+    /// <summary>Households' safeguards to upsert.</summary>
+    public Dictionary<string, HouseholdSafeguards> Safeguards { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Submissions to queue (orders placed in this batch).</summary>
     public Dictionary<long, OutboxEntry> Outbox { get; } = [];
 
@@ -39,7 +42,7 @@ public sealed class WriteBatch
     public GatewayMeta? Meta { get; set; }
 
     /// <summary>True when there is nothing to write.</summary>
-    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && InstructionsDeleted.Count == 0 && Households.Count == 0 && Users.Count == 0 && PairingCodes.Count == 0 && Orders.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
+    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && InstructionsDeleted.Count == 0 && Households.Count == 0 && Users.Count == 0 && PairingCodes.Count == 0 && Orders.Count == 0 && Safeguards.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
 
     /// <summary>Empties the batch for reuse.</summary>
     public void Clear()
@@ -51,6 +54,7 @@ public sealed class WriteBatch
         Users.Clear();
         PairingCodes.Clear();
         Orders.Clear();
+        Safeguards.Clear();
         Outbox.Clear();
         OutboxDone.Clear();
         Commands.Clear();

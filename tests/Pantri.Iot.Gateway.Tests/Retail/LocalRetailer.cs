@@ -17,10 +17,14 @@ internal sealed class LocalRetailer : IAsyncDisposable
     public const string Secret = "test-retailer-secret-0123456789";
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<Func<HttpContext, Task>> _script = new();
+    private readonly ConcurrentQueue<Func<HttpContext, Task>> _cancelScript = new();
 
     private LocalRetailer(WebApplication app) => _app = app;
 
     public ConcurrentQueue<Received> Requests { get; } = new();
+
+    /// <summary>Cancels received at <c>/orders/{OrderRef}/cancel</c> (by default accepted with 200).</summary>
+    public ConcurrentQueue<Received> Cancels { get; } = new();
 
     public Uri Url { get; private set; } = null!;
 
@@ -53,6 +57,28 @@ internal sealed class LocalRetailer : IAsyncDisposable
             http.Response.StatusCode = 200;
             await http.Response.WriteAsync("""{"Status":"Submitted"}""");
         });
+        app.MapPost("/orders/{orderRef:long}/cancel", async (HttpContext http) =>
+        {
+            using var buffer = new MemoryStream();
+            await http.Request.Body.CopyToAsync(buffer);
+            var body = buffer.ToArray();
+            var signed = WebhookSignature.Verify(Secret, http.Request.Headers[WebhookSignature.Header], body, DateTimeOffset.UtcNow);
+            retailer.Cancels.Enqueue(new Received(http.Request.Headers["Idempotency-Key"].ToString(), System.Text.Encoding.UTF8.GetString(body), signed, DateTimeOffset.UtcNow));
+            if (!signed)
+            {
+                http.Response.StatusCode = 401;
+                return;
+            }
+
+            if (retailer._cancelScript.TryDequeue(out var answer))
+            {
+                await answer(http);
+                return;
+            }
+
+            http.Response.StatusCode = 200;
+            await http.Response.WriteAsync("""{"Status":"Cancelled"}""");
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         retailer.Url = new Uri(new Uri(address), "/orders");
@@ -73,6 +99,15 @@ internal sealed class LocalRetailer : IAsyncDisposable
         foreach (var answer in answers)
         {
             _script.Enqueue(answer);
+        }
+    }
+
+    /// <summary>The next cancels' answers, in order.</summary>
+    public void ThenCancel(params Func<HttpContext, Task>[] answers)
+    {
+        foreach (var answer in answers)
+        {
+            _cancelScript.Enqueue(answer);
         }
     }
 

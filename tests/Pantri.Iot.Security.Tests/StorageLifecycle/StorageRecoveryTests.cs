@@ -242,6 +242,8 @@ public sealed class StorageRecoveryTests
 
         public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrdersInState(Pantri.Iot.Domain.OrderState state, int limit) => inner.FindOrdersInState(state, limit);
 
+        public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrdersAwaitingCancel(int limit) => inner.FindOrdersAwaitingCancel(limit);
+
         public void Dispose()
         {
         }

@@ -45,9 +45,10 @@ public static class SetupEndpoints
             WithBodyAsync<OrderStateChange, OrderStatus>(http, user, claims, (account, body) =>
             {
                 // By exact name only: Enum.TryParse would take "1" or "Cancelled, Delivered".
-                if (!OrderStates.TryParse(body.State, out var state) || state == OrderState.Placed)
+                // A known state the household may not set is the ledger's 422 (naming the rule), not a 400.
+                if (!OrderStates.TryParse(body.State, out var state))
                 {
-                    return Task.FromResult(new SetupResult<OrderStatus>(StatusCodes.Status400BadRequest, "State must be Submitted, Confirmed, Delivered, Failed or Cancelled", default, nameof(OrderStateChange.State)));
+                    return Task.FromResult(new SetupResult<OrderStatus>(StatusCodes.Status400BadRequest, "State must be Cancelled or Delivered", default, nameof(OrderStateChange.State)));
                 }
 
                 return setup.MoveOrderAsync(account, orderRef, state, user.FindFirst("sub")?.Value ?? "app", ct);

@@ -1,0 +1,29 @@
+using System.Security.Claims;
+using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Setup;
+
+namespace Pantri.Iot.Gateway.Entry.Http;
+
+/// <summary>The household's safeguards under <c>/v1/</c>, authorised by <c>User_Auth</c> like the setup API (same rate
+/// limit, body limit and problem details): approval, pause, monthly spend limit, price guards, and the answers to
+/// orders awaiting approval.</summary>
+public static class SafeguardEndpoints
+{
+    /// <summary>Maps the safeguard calls.</summary>
+    public static IEndpointRouteBuilder MapPantriSafeguards(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").RequireAuthorization().RequireRateLimiting(HttpApiBuilderExtensions.SetupPolicy).WithBodyLimit(app);
+        v1.MapGet("/safeguards", (ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithAccountAsync(user, claims, account => writer.SubmitAsync(new ReadSafeguards(account), ct)));
+        v1.MapPut("/safeguards", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithBodyAsync<HouseholdSafeguardsBody, SafeguardsView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureSafeguards(account, body), ct)));
+        v1.MapPut("/instructions/{instructionRef:long}/safeguards", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithBodyAsync<InstructionSafeguardsBody, InstructionSafeguardsView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureInstructionSafeguards(account, instructionRef, body), ct)));
+        v1.MapPost("/orders/{orderRef:long}/approve", (long orderRef, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithAccountAsync<OrderStatus>(user, claims, account => writer.SubmitAsync(new AnswerApproval(account, orderRef, Approved: true, user.FindFirst("sub")?.Value ?? "app"), ct)));
+        v1.MapPost("/orders/{orderRef:long}/decline", (long orderRef, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithAccountAsync<OrderStatus>(user, claims, account => writer.SubmitAsync(new AnswerApproval(account, orderRef, Approved: false, user.FindFirst("sub")?.Value ?? "app"), ct)));
+        return app;
+    }
+}
