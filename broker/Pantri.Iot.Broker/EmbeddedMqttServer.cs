@@ -39,8 +39,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 
     /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
     /// category <c>MQTTnet</c>. The connection cap is lowered here to fit the open-file limit (see
-    /// <see cref="BrokerOptions.MaxConnections"/>).</summary>
-    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IMeterFactory meterFactory)
+    /// <see cref="BrokerOptions.MaxConnections"/>). With <paramref name="tls"/> (registered by the host when TLS is on)
+    /// it also serves MQTT over TLS.</summary>
+    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IMeterFactory meterFactory, MqttTlsEndpoint? tls = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -61,8 +62,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             MaxConnections,
             o.MaxConnectionsPerAddress,
             o.ConnectTimeout,
-            o.ParsedProxyAddresses());
-        Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger);
+            o.ParsedProxyAddresses(),
+            o.PlainTcp);
+        Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger, tls);
         // Counted when scraped: MQTTnet's retained store is a dictionary in memory, its copy costs one pass.
         Metrics = new BrokerMetrics(meterFactory, Adapter, () => _server!.IsStarted ? _server.GetRetainedMessagesAsync().GetAwaiter().GetResult().Count : 0);
         Refusals.Counted = reason =>
@@ -101,8 +103,11 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// <summary>The TCP listener.</summary>
     internal GuardedTcpServerAdapter Adapter { get; }
 
-    /// <summary>The port MQTT listens on.</summary>
+    /// <summary>The port MQTT listens on (0 when plain TCP is off).</summary>
     public int Port => Adapter.BoundPort;
+
+    /// <summary>The port MQTT over TLS listens on (0 when TLS is off).</summary>
+    public int TlsPort => Adapter.TlsBoundPort;
 
     /// <summary>Serves one MQTT connection carried by a WebSocket (the gateway's <c>/mqtt</c> endpoint) through the
     /// same guards as a TCP connection: connection caps, CONNECT timeout, frame guard, authentication, topic rules and

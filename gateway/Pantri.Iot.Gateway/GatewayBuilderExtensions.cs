@@ -16,6 +16,7 @@ using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
 using Pantri.Iot.Gateway.Telemetry;
+using Pantri.Iot.Gateway.Tls;
 
 namespace Pantri.Iot.Gateway;
 
@@ -43,6 +44,8 @@ public static class GatewayBuilderExtensions
         // Drains before any hosted service stops (IHostedLifecycleService.StoppingAsync), whatever the registration order.
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
+        // Under the lock, before anything listens: the TLS certificate (loaded or generated in the data directory).
+        builder.AddPantriTls();
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
             sp.GetRequiredService<DataDirectoryLock>();
