@@ -14,6 +14,9 @@ dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
 # The ops dashboard's browser test drives Debian's headless Chromium through its chromedriver.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# The reverse-proxy test runs Debian's nginx (with its stream module) on deploy/nginx.conf, in a temporary prefix.
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || missing+=(libnginx-mod-stream)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -21,6 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   # The Debian package starts a system broker on 1883; the tests start their own and the gateway wants 1883 free.
   $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || $SUDO service mosquitto stop >/dev/null 2>&1 || true
+  # Likewise nginx's system service (port 80): the test starts its own nginx on free ports and stops it.
+  $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
 fi
 
 # The C firmware sample, warnings as errors (the SDK tests run it against a gateway).
