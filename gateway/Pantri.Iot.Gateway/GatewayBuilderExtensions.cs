@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Pantri.Iot.Broker;
 using Pantri.Iot.Broker.Abstractions;
+using Pantri.Iot.Gateway.Backup;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
@@ -76,6 +77,8 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<OpsStateRebuild>();
         services.AddHostedService(sp => sp.GetRequiredService<OpsStateRebuild>());
         services.AddSingleton<SetupService>();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<OnlineBackup>();
         services.AddSingleton<AccountClaims>();
         services.AddSingleton<MqttRequestHandler>();
         services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
@@ -105,6 +108,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();
         app.MapPantriMqttWebSocket();
+        app.MapPantriAdmin();
         return app;
     }
 

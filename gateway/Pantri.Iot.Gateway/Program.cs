@@ -1,5 +1,12 @@
 using Pantri.Iot.Gateway;
+using Pantri.Iot.Gateway.Cli;
 using Serilog;
+
+// Verbs that talk to a running gateway instead of starting one. (A minimal dispatch until the gateway's CLI exists.)
+if (args is ["backup", ..])
+{
+    return await BackupVerb.Create().Parse(args[1..]).InvokeAsync().ConfigureAwait(false);
+}
 
 Log.Logger = new LoggerConfiguration().WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture).CreateBootstrapLogger();
 try
