@@ -70,7 +70,7 @@ public sealed class BrokerHostedService(
 
         if (broker.Adapter.TlsCertificate is { } certificate)
         {
-            Log.TlsStarted(logger, _options.BindAddress, broker.TlsPort, certificate.Subject, string.Join(':', Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)).Chunk(2).Select(pair => new string(pair))));
+            Log.TlsStarted(logger, broker.TlsAddress?.ToString() ?? string.Empty, broker.TlsPort, certificate.Subject, string.Join(':', Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)).Chunk(2).Select(pair => new string(pair))));
         }
     }
 

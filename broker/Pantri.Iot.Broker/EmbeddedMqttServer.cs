@@ -64,6 +64,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
             o.ConnectTimeout,
             o.ParsedProxyAddresses(),
             o.PlainTcp);
+        Tls = tls;
         Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger, tls);
         // Counted when scraped: MQTTnet's retained store is a dictionary in memory, its copy costs one pass.
         Metrics = new BrokerMetrics(meterFactory, Adapter, () => _server!.IsStarted ? _server.GetRetainedMessagesAsync().GetAwaiter().GetResult().Count : 0);
@@ -91,6 +92,8 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
     /// open-file limit.</summary>
     public int MaxConnections { get; }
 
+    private MqttTlsEndpoint? Tls { get; }
+
     /// <summary>The broker's instruments.</summary>
     public BrokerMetrics Metrics { get; }
 
@@ -105,6 +108,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, IDisposable
 
     /// <summary>The port MQTT listens on (0 when plain TCP is off).</summary>
     public int Port => Adapter.BoundPort;
+
+    /// <summary>The address MQTT over TLS listens on (null when TLS is off).</summary>
+    public IPAddress? TlsAddress => Tls?.Address;
 
     /// <summary>The port MQTT over TLS listens on (0 when TLS is off).</summary>
     public int TlsPort => Adapter.TlsBoundPort;

@@ -101,7 +101,7 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
 
         if (tls is not null)
         {
-            _tlsListener = Listen(new IPEndPoint(limits.Endpoint.Address, tls.Port), "Pantri:Tls:MqttPort");
+            _tlsListener = Listen(new IPEndPoint(tls.Address, tls.Port), "Pantri:Tls:MqttPort");
             TlsBoundPort = ((IPEndPoint)_tlsListener.LocalEndPoint!).Port;
             var listener = _tlsListener;
             _ = Task.Run(() => AcceptLoopAsync(listener.AcceptAsync, _stopping.Token, _tlsOptions));

@@ -24,9 +24,11 @@ public static class TlsBuilderExtensions
 
         services.AddSingleton<ServerCertificates>();
         services.AddHostedService(sp => sp.GetRequiredService<ServerCertificates>());
-        services.AddSingleton(sp => new MqttTlsEndpoint(
-            sp.GetRequiredService<IOptions<TlsOptions>>().Value.MqttPort,
-            () => sp.GetRequiredService<ServerCertificates>().Context));
+        services.AddSingleton(sp =>
+        {
+            var tls = sp.GetRequiredService<IOptions<TlsOptions>>().Value;
+            return new MqttTlsEndpoint(System.Net.IPAddress.Parse(tls.MqttBindAddress), tls.MqttPort, () => sp.GetRequiredService<ServerCertificates>().Context);
+        });
         services.AddOptions<KestrelServerOptions>().Configure<IServiceProvider>((kestrel, sp) =>
             // Called when an https:// address is bound, after the hosted services (and so the certificate) are up.
             kestrel.ConfigureHttpsDefaults(https =>

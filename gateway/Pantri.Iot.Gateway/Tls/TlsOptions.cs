@@ -17,6 +17,11 @@ public sealed class TlsOptions : IValidatableObject
     [Range(0, 65535)]
     public int MqttPort { get; set; } = 8883;
 
+    /// <summary>Address MQTT over TLS listens on (default all interfaces), apart from <c>Pantri:Mqtt:BindAddress</c>
+    /// so that plain MQTT can stay on loopback.</summary>
+    [Required]
+    public string MqttBindAddress { get; set; } = "0.0.0.0";
+
     /// <summary>PEM file with the server certificate, optionally followed by its intermediate certificates (a
     /// <c>fullchain.pem</c>). Unset: the generated certificate (see <see cref="GenerateSelfSigned"/>).</summary>
     public string? CertificatePath { get; set; }
@@ -40,6 +45,11 @@ public sealed class TlsOptions : IValidatableObject
         if (!Enabled)
         {
             yield break;
+        }
+
+        if (!System.Net.IPAddress.TryParse(MqttBindAddress, out _))
+        {
+            yield return new ValidationResult($"Pantri:Tls:MqttBindAddress '{MqttBindAddress}' is not an IP address.", [nameof(MqttBindAddress)]);
         }
 
         if (string.IsNullOrEmpty(CertificatePath) != string.IsNullOrEmpty(KeyPath))

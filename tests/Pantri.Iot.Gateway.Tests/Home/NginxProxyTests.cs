@@ -20,6 +20,7 @@ public sealed class NginxProxyTests
         "--Pantri:Tls:Enabled=true",
         "--Pantri:Tls:GenerateSelfSigned=true",
         "--Pantri:Tls:MqttPort=0",
+        "--Pantri:Tls:MqttBindAddress=127.0.0.1",
         "--Pantri:Mqtt:ProxyAddresses:0=127.0.0.1",
     ];
 

@@ -25,6 +25,7 @@ public sealed class TlsListenerTests
         "--Pantri:Tls:Enabled=true",
         "--Pantri:Tls:GenerateSelfSigned=true",
         "--Pantri:Tls:MqttPort=0",
+        "--Pantri:Tls:MqttBindAddress=127.0.0.1",
         "--urls=https://127.0.0.1:0",
     ];
 
@@ -181,7 +182,7 @@ public sealed class TlsListenerTests
         try
         {
             var (certPath, keyPath) = WriteRsaCertificate(dir);
-            string[] args = ["--Pantri:Tls:Enabled=true", $"--Pantri:Tls:CertificatePath={certPath}", $"--Pantri:Tls:KeyPath={keyPath}", "--Pantri:Tls:MqttPort=0"];
+            string[] args = ["--Pantri:Tls:Enabled=true", $"--Pantri:Tls:CertificatePath={certPath}", $"--Pantri:Tls:KeyPath={keyPath}", "--Pantri:Tls:MqttPort=0", "--Pantri:Tls:MqttBindAddress=127.0.0.1"];
             await using (var gateway = await TestGateway.StartAsync(args))
             {
                 var rr = await MosquittoRrAsync(gateway, gateway.Services.GetRequiredService<EmbeddedMqttServer>().TlsPort, "--cafile", certPath);
@@ -191,7 +192,7 @@ public sealed class TlsListenerTests
             }
 
             var missing = Path.Combine(dir, "missing-key.pem");
-            var refused = Assert.CatchAsync(async () => await TestGateway.StartAsync(["--Pantri:Tls:Enabled=true", $"--Pantri:Tls:CertificatePath={certPath}", $"--Pantri:Tls:KeyPath={missing}"]));
+            var refused = Assert.CatchAsync(async () => await TestGateway.StartAsync(["--Pantri:Tls:Enabled=true", $"--Pantri:Tls:CertificatePath={certPath}", $"--Pantri:Tls:KeyPath={missing}", "--Pantri:Tls:MqttBindAddress=127.0.0.1"]));
             Assert.That(refused, Is.InstanceOf<GatewayStartupException>());
             Assert.That(refused!.Message, Does.Contain(missing));
         }
