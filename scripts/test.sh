@@ -16,6 +16,9 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The ops dashboard's browser test drives Debian's headless Chromium through its chromedriver.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# The reverse-proxy test runs Debian's nginx (with its stream module) on deploy/nginx.conf, in a temporary prefix.
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || missing+=(libnginx-mod-stream)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -23,6 +26,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   # The Debian package starts a system broker on 1883; the tests start their own and the gateway wants 1883 free.
   $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || $SUDO service mosquitto stop >/dev/null 2>&1 || true
+  # Likewise nginx's system service (port 80): the test starts its own nginx on free ports and stops it.
+  $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
 fi
 
 # The C firmware sample, warnings as errors (the SDK tests run it against a gateway).
@@ -31,6 +36,14 @@ make -C samples/firmware
 # Build once, then test one project at a time: `dotnet test` on a solution would run the test projects side by side,
 # and the gateway and broker tests start real brokers, child processes and timed waits that must not compete.
 dotnet build Pantri.Iot.sln -c Release
+
+# The gateway as the self-contained linux-x64 single file (its publish profile); SingleFileTests runs the quickstart on it.
+echo "== Gateway single file for linux-x64 =="
+gateway_x64=$(mktemp -d "${TMPDIR:-/tmp}/pantri-gateway-x64.XXXXXX")
+trap 'rm -rf "$gateway_x64"' EXIT
+dotnet publish gateway/Pantri.Iot.Gateway -p:PublishProfile=linux-x64 -p:PublishDir="$gateway_x64/" -v quiet -nologo
+export PANTRI_GATEWAY_SINGLE_FILE="$gateway_x64/Pantri.Iot.Gateway"
+
 dotnet test Pantri.Iot.sln -c Release --no-build -m:1 --logger "console;verbosity=normal" "$@"
 
 # The SDK as a device maker gets it: packed, then used by a new console project through the package alone.
@@ -46,3 +59,23 @@ rm -rf "$publish_dir"
 # ELF header, e_machine 0xb7 (AArch64) at offset 18.
 [ "${file_type:0:8}" = "7f454c46" ] && [ "${file_type:36:4}" = "b700" ] || { echo "IotButton is not a linux-arm64 executable"; exit 1; }
 echo "IotButton published for linux-arm64"
+
+# The gateway for a Raspberry Pi: the linux-arm64 publish profile (self-contained single file) must produce an AArch64 ELF.
+echo "== Gateway single file for linux-arm64 =="
+gateway_arm64=$(mktemp -d "${TMPDIR:-/tmp}/pantri-gateway-arm64.XXXXXX")
+dotnet publish gateway/Pantri.Iot.Gateway -p:PublishProfile=linux-arm64 -p:PublishDir="$gateway_arm64/" -v quiet -nologo
+file_type=$(head -c 20 "$gateway_arm64/Pantri.Iot.Gateway" | od -An -tx1 | tr -d ' \n')
+[ -f "$gateway_arm64/appsettings.json" ] && [ -d "$gateway_arm64/wwwroot" ] || { echo "the arm64 publish lacks appsettings.json or wwwroot"; exit 1; }
+rm -rf "$gateway_arm64"
+[ "${file_type:0:8}" = "7f454c46" ] && [ "${file_type:36:4}" = "b700" ] || { echo "the gateway is not a linux-arm64 executable"; exit 1; }
+echo "Gateway published for linux-arm64"
+
+# The systemd unit, checked against the x64 single file (systemd-analyze wants ExecStart to exist), and the installer's syntax.
+bash -n deploy/install.sh
+if command -v systemd-analyze >/dev/null 2>&1; then
+  unit_dir=$(mktemp -d "${TMPDIR:-/tmp}/pantri-unit.XXXXXX")
+  sed "s|/opt/pantri/Pantri.Iot.Gateway|$gateway_x64/Pantri.Iot.Gateway|" deploy/pantri-gateway.service > "$unit_dir/pantri-gateway.service"
+  systemd-analyze verify "$unit_dir/pantri-gateway.service"
+  rm -rf "$unit_dir"
+  echo "deploy/pantri-gateway.service verified"
+fi

@@ -67,6 +67,15 @@ public sealed class BrokerHostedService(
         };
         await server.StartAsync().ConfigureAwait(false);
         Log.Started(logger, _options.BindAddress, broker.Port, _options.MaxPacketSize, broker.MaxConnections, _options.MaxConnectionsPerAddress, _options.ConnectTimeout);
+        if (!_options.PlainTcp)
+        {
+            Log.PlainTcpOff(logger);
+        }
+
+        if (broker.Adapter.TlsCertificate is { } certificate)
+        {
+            Log.TlsStarted(logger, broker.TlsAddress?.ToString() ?? string.Empty, broker.TlsPort, certificate.Subject, string.Join(':', Convert.ToHexString(certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256)).Chunk(2).Select(pair => new string(pair))));
+        }
     }
 
     /// <inheritdoc/>

@@ -19,7 +19,7 @@ public sealed class BrokerMetrics
     internal BrokerMetrics(IMeterFactory meterFactory, GuardedTcpServerAdapter adapter, Func<int> retainedMessages)
     {
         var meter = meterFactory.Create(MeterName);
-        _refusals = meter.CreateCounter<long>("pantri.mqtt.refusals", "{refusal}", "Connections, CONNECTs, PUBLISHes and SUBSCRIBEs the broker refused, by reason (connect-bad-credentials, connect-throttled, connect-not-authorized, connect-timeout, connection-cap, address-connection-cap, bad-first-packet, accept-failed, publish, subscribe, subscription-quota).");
+        _refusals = meter.CreateCounter<long>("pantri.mqtt.refusals", "{refusal}", "Connections, CONNECTs, PUBLISHes and SUBSCRIBEs the broker refused, by reason (connect-bad-credentials, connect-throttled, connect-not-authorized, connect-timeout, connection-cap, address-connection-cap, bad-first-packet, tls-handshake, accept-failed, publish, subscribe, subscription-quota).");
         _dropped = meter.CreateCounter<long>("pantri.mqtt.messages.dropped", "{message}", "Outbound messages dropped because a client's queue was full (the oldest queued message is dropped).");
         meter.CreateObservableUpDownCounter("pantri.mqtt.connections", () =>
         {

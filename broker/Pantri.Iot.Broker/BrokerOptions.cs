@@ -13,6 +13,10 @@ public sealed class BrokerOptions : IValidatableObject
     [Range(0, 65535)]
     public int Port { get; set; } = 1883;
 
+    /// <summary>Whether plain (unencrypted) MQTT listens on <see cref="Port"/> (default true, for the loopback
+    /// quickstart). Turn it off once devices use MQTT over TLS, so no device key crosses the network in clear text.</summary>
+    public bool PlainTcp { get; set; } = true;
+
     /// <summary>Address to listen on (default all interfaces).</summary>
     [Required]
     public string BindAddress { get; set; } = "0.0.0.0";

@@ -40,8 +40,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
 
     /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
     /// category <c>MQTTnet</c>. The connection cap is lowered here to fit the open-file limit (see
-    /// <see cref="BrokerOptions.MaxConnections"/>).</summary>
-    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IMeterFactory meterFactory)
+    /// <see cref="BrokerOptions.MaxConnections"/>). With <paramref name="tls"/> (registered by the host when TLS is on)
+    /// it also serves MQTT over TLS.</summary>
+    public EmbeddedMqttServer(IOptions<BrokerOptions> options, ILoggerFactory loggerFactory, TimeProvider time, IMeterFactory meterFactory, MqttTlsEndpoint? tls = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -63,8 +64,10 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
             MaxConnections,
             o.MaxConnectionsPerAddress,
             o.ConnectTimeout,
-            o.ParsedProxyAddresses());
-        Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger);
+            o.ParsedProxyAddresses(),
+            o.PlainTcp);
+        Tls = tls;
+        Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger, tls);
         // Counted when scraped: MQTTnet's retained store is a dictionary in memory, its copy costs one pass.
         Metrics = new BrokerMetrics(meterFactory, Adapter, () => _server!.IsStarted ? _server.GetRetainedMessagesAsync().GetAwaiter().GetResult().Count : 0);
         Refusals.Counted = reason =>
@@ -91,6 +94,8 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
     /// open-file limit.</summary>
     public int MaxConnections { get; }
 
+    private MqttTlsEndpoint? Tls { get; }
+
     /// <summary>The broker's instruments.</summary>
     public BrokerMetrics Metrics { get; }
 
@@ -103,8 +108,14 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
     /// <summary>The TCP listener.</summary>
     internal GuardedTcpServerAdapter Adapter { get; }
 
-    /// <summary>The port MQTT listens on.</summary>
+    /// <summary>The port MQTT listens on (0 when plain TCP is off).</summary>
     public int Port => Adapter.BoundPort;
+
+    /// <summary>The address MQTT over TLS listens on (null when TLS is off).</summary>
+    public IPAddress? TlsAddress => Tls?.Address;
+
+    /// <summary>The port MQTT over TLS listens on (0 when TLS is off).</summary>
+    public int TlsPort => Adapter.TlsBoundPort;
 
     /// <summary>Serves one MQTT connection carried by a WebSocket (the gateway's <c>/mqtt</c> endpoint) through the
     /// same guards as a TCP connection: connection caps, CONNECT timeout, frame guard, authentication, topic rules and

@@ -15,6 +15,10 @@ internal static class RefusalReasons
     /// <summary>A connection closed because its first packet was not a CONNECT or was too large.</summary>
     public const string BadFirstPacket = "bad-first-packet";
 
+    /// <summary>A connection to the TLS port closed because its TLS handshake failed (plain MQTT, TLS below 1.2, a
+    /// client that does not trust the certificate).</summary>
+    public const string TlsHandshake = "tls-handshake";
+
     /// <summary>Accepting a connection failed (e.g. out of file descriptors).</summary>
     public const string AcceptFailed = "accept-failed";
 

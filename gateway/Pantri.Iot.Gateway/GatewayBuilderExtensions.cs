@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Pantri.Iot.Broker;
 using Pantri.Iot.Broker.Abstractions;
+using Pantri.Iot.Gateway.Backup;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
@@ -18,6 +19,7 @@ using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
 using Pantri.Iot.Gateway.Telemetry;
+using Pantri.Iot.Gateway.Tls;
 
 namespace Pantri.Iot.Gateway;
 
@@ -45,6 +47,8 @@ public static class GatewayBuilderExtensions
         // Drains before any hosted service stops (IHostedLifecycleService.StoppingAsync), whatever the registration order.
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
+        // Under the lock, before anything listens: the TLS certificate (loaded or generated in the data directory).
+        builder.AddPantriTls();
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
             sp.GetRequiredService<DataDirectoryLock>();
@@ -86,6 +90,8 @@ public static class GatewayBuilderExtensions
         services.AddOptions<PairingOptions>().BindConfiguration(PairingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PairingAttemptGuard>();
         services.AddSingleton<IProvisioningHandler, ProvisioningHandler>();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<OnlineBackup>();
         services.AddSingleton<AccountClaims>();
         services.AddSingleton<MqttRequestHandler>();
         services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
@@ -121,6 +127,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriHealthChecks();
         app.MapPantriMetrics();
         app.MapPantriMqttWebSocket();
+        app.MapPantriAdmin();
         return app;
     }
 

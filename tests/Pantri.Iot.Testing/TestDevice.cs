@@ -69,7 +69,8 @@ public sealed class TestDevice : IAsyncDisposable
     public static Task<TestDevice> ConnectWebSocketAsync(Uri httpBase, string deviceId, string key, MqttProtocolVersion version = MqttProtocolVersion.V500, bool subscribeAck = true) =>
         ConnectAsync(WebSocketOptions(httpBase, deviceId, deviceId, key, version), deviceId, subscribeAck);
 
-    private static async Task<TestDevice> ConnectAsync(MqttClientOptions options, string deviceId, bool subscribeAck)
+    /// <summary>Connects a device with options built by the test (TLS, another transport).</summary>
+    public static async Task<TestDevice> ConnectAsync(MqttClientOptions options, string deviceId, bool subscribeAck)
     {
         var client = new MqttClientFactory().CreateMqttClient();
         var result = await client.ConnectAsync(options);

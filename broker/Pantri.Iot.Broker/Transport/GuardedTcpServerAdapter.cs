@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using MQTTnet.Adapter;
 using MQTTnet.Diagnostics.Logger;
@@ -14,8 +16,10 @@ namespace Pantri.Iot.Broker.Transport;
 /// MQTTnet sees a byte: the connection caps (in total and per source address) at accept, the CONNECT timeout, and the
 /// frame guard (maximum packet size, CONNECT first, Will inspection). Its own refusals are logged through
 /// <paramref name="refusals"/>; each connection's channel adapter logs to <paramref name="packetLogger"/> (MQTTnet's
-/// per-packet trace).</summary>
-internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLogger packetLogger, TimeProvider time, RefusalLog refusals, ILogger logger) : IMqttServerAdapter
+/// per-packet trace). With <paramref name="tls"/> it also listens for MQTT over TLS: those connections pass the same
+/// caps at accept, complete the TLS handshake within the CONNECT timeout, and are then served exactly like plain ones,
+/// the frame guard reading the decrypted bytes.</summary>
+internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLogger packetLogger, TimeProvider time, RefusalLog refusals, ILogger logger, MqttTlsEndpoint? tls = null) : IMqttServerAdapter
 {
     /// <summary>First pause after a failed accept; it doubles on each further failure up to <see cref="MaxAcceptBackoff"/>.</summary>
     internal static readonly TimeSpan MinAcceptBackoff = TimeSpan.FromMilliseconds(10);
@@ -31,14 +35,22 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private CancellationTokenSource? _stopping;
     private Socket? _listener;
+    private Socket? _tlsListener;
+    private SslServerAuthenticationOptions? _tlsOptions;
     private MqttServerOptions? _options;
     private int _connections;
 
     /// <inheritdoc/>
     public Func<IMqttChannelAdapter, Task>? ClientHandler { get; set; }
 
-    /// <summary>The port actually bound (useful when 0 was asked for).</summary>
+    /// <summary>The port actually bound (useful when 0 was asked for); 0 when plain TCP is off.</summary>
     public int BoundPort { get; private set; }
+
+    /// <summary>The MQTT-over-TLS port actually bound; 0 when TLS is off.</summary>
+    public int TlsBoundPort { get; private set; }
+
+    /// <summary>The TLS listener's certificate once started (for the start-up log line).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate? TlsCertificate => _tlsOptions?.ServerCertificateContext?.TargetCertificate;
 
     /// <summary>Counts the open connections whose CONNECT authenticated, by kind (one pass, for a metrics scrape).</summary>
     public void CountAuthenticated(out int devices, out int ops)
@@ -67,35 +79,63 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
     {
         _options = options;
         _stopping = new CancellationTokenSource();
+        if (tls is not null)
+        {
+            // Loaded before any socket is bound: a missing or unreadable certificate fails the start, naming it.
+            _tlsOptions = new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = tls.LoadCertificate(),
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                ClientCertificateRequired = false,
+                CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            };
+        }
 
+        if (limits.PlainTcp)
+        {
+            _listener = Listen(limits.Endpoint, "Pantri:Mqtt:Port");
+            BoundPort = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+            var listener = _listener;
+            _ = Task.Run(() => AcceptLoopAsync(listener.AcceptAsync, _stopping.Token));
+        }
+
+        if (tls is not null)
+        {
+            _tlsListener = Listen(new IPEndPoint(tls.Address, tls.Port), "Pantri:Tls:MqttPort");
+            TlsBoundPort = ((IPEndPoint)_tlsListener.LocalEndPoint!).Port;
+            var listener = _tlsListener;
+            _ = Task.Run(() => AcceptLoopAsync(listener.AcceptAsync, _stopping.Token, _tlsOptions));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static Socket Listen(IPEndPoint endpoint, string portSetting)
+    {
         // No Socket.ReuseAddress: on Linux .NET sets SO_REUSEPORT with it, and a second gateway could then bind this
         // port silently and take half the connections. Binding an address in use must fail, and say so. Plain
         // SO_REUSEADDR is set on Linux, as every server does, so a restart can bind the port while connections of the
         // previous run sit in TIME_WAIT; Linux still refuses a second listener on the port with it.
-        _listener = new Socket(limits.Endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (OperatingSystem.IsLinux())
         {
-            _listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+            listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
         }
 
         try
         {
-            _listener.Bind(limits.Endpoint);
+            listener.Bind(endpoint);
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            _listener.Dispose();
-            _listener = null;
+            listener.Dispose();
             throw new InvalidOperationException(
-                $"MQTT port {limits.Endpoint.Port} on {limits.Endpoint.Address} is already in use (another gateway or broker listens there). "
-                + "Stop it or set Pantri:Mqtt:Port to a free port.", ex);
+                $"MQTT port {endpoint.Port} on {endpoint.Address} is already in use (another gateway or broker listens there). "
+                + $"Stop it or set {portSetting} to a free port.", ex);
         }
 
-        _listener.Listen(1024);
-        BoundPort = ((IPEndPoint)_listener.LocalEndPoint!).Port;
-        var listener = _listener;
-        _ = Task.Run(() => AcceptLoopAsync(listener.AcceptAsync, _stopping.Token));
-        return Task.CompletedTask;
+        listener.Listen(1024);
+        return listener;
     }
 
     /// <inheritdoc/>
@@ -111,6 +151,8 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
 
         _listener?.Dispose();
         _listener = null;
+        _tlsListener?.Dispose();
+        _tlsListener = null;
         return Task.CompletedTask;
     }
 
@@ -123,13 +165,15 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         stopping?.Dispose();
         _listener?.Dispose();
         _listener = null;
+        _tlsListener?.Dispose();
+        _tlsListener = null;
     }
 
     /// <summary>Accepts until cancelled. When accepting fails (out of file descriptors: <c>EMFILE</c>/<c>ENFILE</c>,
     /// or any other socket error) it pauses, doubling the pause up to <see cref="MaxAcceptBackoff"/>, instead of
     /// spinning on the pending connection; the first failure of a run is logged (rate-limited), and so is the end of
-    /// the run.</summary>
-    internal async Task AcceptLoopAsync(Func<CancellationToken, ValueTask<Socket>> accept, CancellationToken cancellationToken)
+    /// the run. With <paramref name="tlsOptions"/> each accepted connection is a TLS one.</summary>
+    internal async Task AcceptLoopAsync(Func<CancellationToken, ValueTask<Socket>> accept, CancellationToken cancellationToken, SslServerAuthenticationOptions? tlsOptions = null)
     {
         var backoff = TimeSpan.Zero;
         var failures = 0L;
@@ -189,7 +233,7 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
             }
 
             // A connection lives until it closes, not until the accept loop stops: the server disposes sessions itself.
-            _ = Task.Run(() => HandleAsync(client, address), CancellationToken.None);
+            _ = Task.Run(() => HandleAsync(client, address, tlsOptions), CancellationToken.None);
         }
     }
 
@@ -242,14 +286,26 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         }
     }
 
-    private async Task HandleAsync(Socket socket, IPAddress? address)
+    private async Task HandleAsync(Socket socket, IPAddress? address, SslServerAuthenticationOptions? tlsOptions)
     {
         EndPoint? remote = null;
         try
         {
             remote = socket.RemoteEndPoint!;
             socket.NoDelay = true;
-            await ServeAsync(new NetworkStream(socket, ownsSocket: true), remote, socket.LocalEndPoint!, () => Abort(socket)).ConfigureAwait(false);
+            Stream transport = new NetworkStream(socket, ownsSocket: true);
+            if (tlsOptions is not null)
+            {
+                var secured = await AuthenticateAsync(transport, tlsOptions, remote).ConfigureAwait(false);
+                if (secured is null)
+                {
+                    return;
+                }
+
+                transport = secured;
+            }
+
+            await ServeAsync(transport, remote, socket.LocalEndPoint!, () => Abort(socket)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -283,6 +339,26 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         }
 
         return true;
+    }
+
+    /// <summary>The server side of the TLS handshake, bounded by the CONNECT timeout (a client that opens a connection
+    /// and never says hello is closed as one that never sends CONNECT). Null, with the connection closed and the refusal
+    /// counted, when it fails: plain MQTT sent to the TLS port, a client offering only TLS 1.0/1.1, or a timeout.</summary>
+    private async Task<SslStream?> AuthenticateAsync(Stream transport, SslServerAuthenticationOptions tlsOptions, EndPoint remote)
+    {
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        using var timeout = new CancellationTokenSource(limits.ConnectTimeout, time);
+        try
+        {
+            await ssl.AuthenticateAsServerAsync(tlsOptions, timeout.Token).ConfigureAwait(false);
+            return ssl;
+        }
+        catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException or SocketException)
+        {
+            Refuse(timeout.IsCancellationRequested ? RefusalReasons.ConnectTimeout : RefusalReasons.TlsHandshake, remote);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
     }
 
     private static void Abort(Socket socket)

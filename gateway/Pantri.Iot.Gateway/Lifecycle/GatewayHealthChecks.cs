@@ -82,7 +82,7 @@ public static class GatewayHealthChecks
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(
                 lifetime.ApplicationStopping.IsCancellationRequested ? HealthCheckResult.Unhealthy("the gateway is stopping")
-                : broker.IsStarted ? HealthCheckResult.Healthy($"MQTT listening on port {broker.Port}")
+                : broker.IsStarted ? HealthCheckResult.Healthy($"MQTT listening on port {(broker.Port != 0 ? broker.Port : broker.TlsPort)}")
                 : HealthCheckResult.Unhealthy("MQTT is not listening"));
     }
 }

@@ -23,6 +23,10 @@ public interface IGatewayStore : IDisposable
     /// the writer is <paramref name="idle"/>, and regardless when it is very large. Called by the writer thread.</summary>
     void CompactLog(bool idle);
 
+    /// <summary>Writes a consistent copy of the committed state into <paramref name="directory"/> (which exists and is
+    /// empty), as files a gateway can open as its data directory. Called by the writer thread between commits (the online backup's command), so no commit is half in the copy.</summary>
+    void Backup(string directory) => throw new NotSupportedException($"{GetType().Name} cannot make an online backup.");
+
     /// <summary>The newest command stored under an idempotency key, if any.</summary>
     CommandRecord? FindCommandByKey(string idempotencyKey);
 

@@ -217,6 +217,34 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     }
 
     /// <inheritdoc/>
+    /// <remarks>A checkpoint first moves every committed page of the log into the data file, then both files are
+    /// copied (the log is normally empty by then). Readers on other threads go on meanwhile; writes cannot, since the
+    /// writer thread is the one copying.</remarks>
+    public void Backup(string directory)
+    {
+        Read(() =>
+        {
+            _db.Checkpoint();
+            CopyFile(_path, Path.Combine(directory, Path.GetFileName(_path)));
+            if (File.Exists(_logPath) && new FileInfo(_logPath).Length > 0)
+            {
+                CopyFile(_logPath, Path.Combine(directory, Path.GetFileName(_logPath)));
+            }
+
+            return true;
+        });
+    }
+
+    private static void CopyFile(string from, string to)
+    {
+        // Shared read-write: LiteDB keeps the file open for writing; nothing writes it while the writer thread copies.
+        using var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var target = new FileStream(to, FileMode.CreateNew, FileAccess.Write);
+        source.CopyTo(target);
+        target.Flush(flushToDisk: true);
+    }
+
+    /// <inheritdoc/>
     public CommandRecord? FindCommandByKey(string idempotencyKey)
     {
         var hash = IdempotencyKeyHash.Of(idempotencyKey);
