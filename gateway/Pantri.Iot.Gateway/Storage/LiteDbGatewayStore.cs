@@ -16,7 +16,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private readonly string _logPath;
     private readonly Func<string, Stream> _openFile;
 
-    // Reads come from any thread, commits and Reopen from the writer's: Reopen swaps the database under the write lock.
+    // Reads come from any thread, commits and Reopen from the writer's, both under the write lock: Reopen swaps the
+    // database, and a commit is invisible to readers until it is on disk.
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private LiteDatabase _db = null!;
     private Stream? _dataStream;
@@ -89,14 +90,16 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             return;
         }
 
-        _gate.EnterReadLock();
+        // Exclusive: LiteDB shows a transaction to readers as soon as it commits, before the flush below has put it on
+        // disk; the retail dispatcher must never read (and send to a retailer) an order a power cut could still undo.
+        _gate.EnterWriteLock();
         try
         {
             CommitLocked(batch);
         }
         finally
         {
-            _gate.ExitReadLock();
+            _gate.ExitWriteLock();
         }
     }
 
