@@ -198,7 +198,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     public CommandRecord? FindCommandByKey(string idempotencyKey)
     {
         var hash = IdempotencyKeyHash.Of(idempotencyKey);
-        return Read(() => _commands.Find(c => c.KeyHash == hash).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At));
+        // A prepared query: after a start with a long history this runs once per new RequestId, and LiteDB would
+        // translate a lambda into a query on every call.
+        return Read(() => _commands.Find(Query.EQ(nameof(CommandRecord.KeyHash), new BsonValue(hash))).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At));
     }
 
     /// <inheritdoc/>

@@ -36,6 +36,9 @@ public sealed class TargetLauncher
     /// <summary>Targets to run, in order.</summary>
     public IReadOnlyList<string> Names { get; }
 
+    /// <summary>F's data directory, once <see cref="PrepareGatewayAsync"/> made it.</summary>
+    public string? GatewayData => _gatewayData;
+
     /// <summary>Creates a gateway data directory with <paramref name="deviceCount"/> devices (F only; once per run).</summary>
     public async Task PrepareGatewayAsync(int deviceCount, CancellationToken cancellationToken)
     {
