@@ -76,6 +76,36 @@ public sealed class IdempotencyIndexTests
 
     [Test]
     [Category("Integration")]
+    public void A_window_holding_more_keys_than_the_start_loads_is_answered_from_storage()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "pantri-window-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            using var store = new Gateway.Storage.LiteDbGatewayStore(Path.Combine(dir, "pantri.db"));
+            var batch = new Gateway.Storage.WriteBatch();
+            for (var i = 1; i <= 25; i++)
+            {
+                batch.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = i, CommandRef = i, IdempotencyKey = $"dev\nr{i}", Kind = "level", At = T0.AddMinutes(i), Ack = [1] });
+            }
+
+            store.Commit(batch);
+            var index = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10);
+            var now = T0.AddHours(1);
+            index.Load(now);
+
+            Assert.That(index.Find("dev\nr1", now)?.Sequence, Is.EqualTo(1), "the oldest, not loaded, is found in storage");
+            Assert.That(index.Find("dev\nr25", now)?.Sequence, Is.EqualTo(25), "the newest, loaded");
+            Assert.That(index.Find("dev\nr26", now), Is.Null, "a new key is new");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    [Category("Integration")]
     public async Task A_request_id_used_before_a_restart_still_replays_after_it()
     {
         await using var gateway = await TestGateway.StartAsync();

@@ -9,6 +9,9 @@ namespace Pantri.Iot.LoadTest;
 /// <param name="InstructionRef">Instruction paired with it.</param>
 public sealed record DeviceCredential(string DeviceId, [property: JsonPropertyName("Device_Key")] string Key, [property: JsonPropertyName("Instruction_Ref")] long InstructionRef)
 {
+    /// <summary>More instructions paired with it, one per order-placing trigger (<see cref="Load.RequestKind.Order"/>).</summary>
+    public IReadOnlyList<long> OrderInstructionRefs { get; init; } = [];
+
     private static readonly JsonSerializerOptions FileOptions = new() { WriteIndented = false };
 
     /// <summary>Reads a credentials file (a JSON array of these records).</summary>

@@ -14,15 +14,16 @@ if (arguments.Scenario is "serve-gateway" or "serve-echo")
     return await ServeCommand.RunAsync(arguments, stop.Token).ConfigureAwait(false);
 }
 
-if (arguments.Scenario is not ("latency" or "throughput" or "devices" or "storm"))
+if (arguments.Scenario is not ("latency" or "throughput" or "devices" or "storm" or "startup"))
 {
     Console.WriteLine("""
         usage: dotnet run -c Release --project tests/Pantri.Iot.LoadTest -- <scenario> [options]
-          latency     [--devices 100] [--idle 0] [--rate 1000] [--duration 10] [--kind trigger|level]
+          latency     [--devices 100] [--idle 0] [--rate 1000] [--duration 10] [--kind trigger|level|order]
           throughput  [--devices 100] [--rates 1000,2000,…] [--kinds trigger,level] [--step 5] [--bound 50]
           devices     [--counts 100,1000,10000,50000] [--active 100] [--rate 1000] [--duration 10]
           storm       [--devices 10000] [--timeout 120]
-        common: [--targets F,E,M] [--out benchmark-results] [--max-minutes 20]
+          startup     [--commands 1000000] [--rate 1000] [--duration 5]
+        common: [--targets F,E,M] [--out benchmark-results] [--max-minutes 20] [--orders-per-device 0]
                 [--host 127.0.0.1 --port 1883 --credentials creds.json]  (a gateway already running on this machine)
         """);
     return 2;
@@ -46,6 +47,7 @@ try
         "latency" => LatencyScenario.RunAsync,
         "throughput" => ThroughputScenario.RunAsync,
         "devices" => DevicesScenario.RunAsync,
+        "startup" => StartupScenario.RunAsync,
         _ => StormScenario.RunAsync,
     };
     Console.WriteLine($"{arguments.Scenario}: targets {string.Join(',', launcher.Names)}, open files {openFiles}");

@@ -5,7 +5,7 @@ namespace Pantri.Iot.Gateway.Pipeline;
 /// <summary>Answers "was this idempotency key already processed inside the window?" for the writer: the current
 /// batch's keys, then the committed keys held in memory (<see cref="RecentCommandKeys"/>), and storage only for a
 /// replay, a hash collision, or a span memory no longer covers. Writer thread only.</summary>
-internal sealed class IdempotencyIndex(IGatewayStore store, TimeSpan window)
+internal sealed class IdempotencyIndex(IGatewayStore store, TimeSpan window, int startupKeyLimit = IdempotencyIndex.StartupKeyLimit)
 {
     /// <summary>Most idempotency keys held in memory (≈ 60 bytes each).</summary>
     internal const int RecentKeyCapacity = 1_000_000;
@@ -13,11 +13,17 @@ internal sealed class IdempotencyIndex(IGatewayStore store, TimeSpan window)
     private readonly Dictionary<string, CommandRecord> _pending = new(StringComparer.Ordinal);
     private readonly RecentCommandKeys _recent = new(RecentKeyCapacity);
 
-    /// <summary>Fills memory with the window's committed keys, newest first.</summary>
+    /// <summary>Most keys read from storage at start (≈ 1 s): reading the whole window cost 11.6 s and an 843 MB heap
+    /// with 1.1 million commands in it.</summary>
+    internal const int StartupKeyLimit = 100_000;
+
+    /// <summary>Fills memory with the window's committed keys, newest first, up to <see cref="StartupKeyLimit"/> (or the limit given): a
+    /// window holding more is answered from storage (the key-hash index) for commands older than the newest loaded, until
+    /// the keys committed since cover the window again — start-up time and memory do not grow with history.</summary>
     public void Load(DateTimeOffset now)
     {
         var since = now - window;
-        _recent.Start(since, store.RecentCommandKeys(since, RecentKeyCapacity));
+        _recent.Start(since, store.RecentCommandKeys(since, startupKeyLimit), startupKeyLimit);
     }
 
     /// <summary>The command processed under <paramref name="key"/> inside the window ending at <paramref name="now"/>.</summary>

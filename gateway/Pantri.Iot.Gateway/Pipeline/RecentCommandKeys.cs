@@ -35,8 +35,9 @@ internal sealed class RecentCommandKeys(int capacity)
     public DateTimeOffset CoveredSince { get; private set; } = DateTimeOffset.MaxValue;
 
     /// <summary>Loads the keys of stored commands (newest first) and covers from <paramref name="since"/>, or from
-    /// just after the oldest loaded one when the list was cut at <see cref="Capacity"/>.</summary>
-    public void Start(DateTimeOffset since, IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> newestFirst)
+    /// just after the oldest loaded one when the list was cut at <see cref="Capacity"/> (or at <paramref name="readLimit"/>,
+    /// the most the caller read).</summary>
+    public void Start(DateTimeOffset since, IReadOnlyList<(string Key, long Sequence, DateTimeOffset At)> newestFirst, int? readLimit = null)
     {
         ArgumentNullException.ThrowIfNull(newestFirst);
         _byHash.Clear();
@@ -48,7 +49,7 @@ internal sealed class RecentCommandKeys(int capacity)
             Add(key, sequence, at);
         }
 
-        if (newestFirst.Count >= Capacity && newestFirst.Count > 0)
+        if (newestFirst.Count >= Math.Min(Capacity, readLimit ?? Capacity) && newestFirst.Count > 0)
         {
             Raise(newestFirst[^1].At.UtcTicks + 1);
         }

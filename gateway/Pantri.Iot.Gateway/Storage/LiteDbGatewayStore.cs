@@ -3,22 +3,25 @@ using Pantri.Iot.Domain;
 
 namespace Pantri.Iot.Gateway.Storage;
 
-/// <summary>LiteDB storage in direct mode, one database per process. Commits are synchronous and stay on the
-/// calling thread (LiteDB transactions are thread-bound). LiteDB writes each commit to its log file without
-/// fsync: a killed process keeps every commit, a power cut can lose the last ones. After a failed write LiteDB may keep
-/// failing (an I/O error closes its engine for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
+/// <summary>LiteDB storage, one database per process, its two files opened by the store (LiteDB's stream mode) so that
+/// a commit can be made durable: LiteDB writes each commit to its log file and never asks the disk to keep it, so
+/// <see cref="Commit"/> flushes the log to disk (fsync) once per batch before it returns — nothing is acknowledged that
+/// a power cut could take back (docs/architecture.md, durability). Commits are synchronous and stay on the calling
+/// thread (LiteDB transactions are thread-bound). After a failed write LiteDB may keep failing (an I/O error closes its
+/// engine for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
 public sealed class LiteDbGatewayStore : IGatewayStore
 {
     private static readonly string[] OpenStates = [nameof(OrderState.AwaitingApproval), nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
     private readonly string _path;
     private readonly string _logPath;
-    private readonly Func<string, Stream>? _openFile;
+    private readonly Func<string, Stream> _openFile;
 
-    // Reads come from any thread, commits and Reopen from the writer's: Reopen swaps the database under the write lock.
+    // Reads come from any thread, commits and Reopen from the writer's, both under the write lock: Reopen swaps the
+    // database, and a commit is invisible to readers until it is on disk.
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private LiteDatabase _db = null!;
     private Stream? _dataStream;
-    private Stream? _logStream;
+    private Stream _logStream = Stream.Null;
     private ILiteCollection<Device> _devices = null!;
     private ILiteCollection<Instruction> _instructions = null!;
     private ILiteCollection<Order> _orders = null!;
@@ -31,21 +34,21 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<HouseholdSafeguards> _safeguards = null!;
     private int _disposed;
 
-    /// <summary>Opens (or creates) the database file.</summary>
+    /// <summary>Opens (or creates) the database file and its log as <see cref="DurableFileStream"/>s.</summary>
     public LiteDbGatewayStore(string path)
         : this(path, null)
     {
     }
 
     /// <summary>Opens (or creates) the database at <paramref name="path"/>, its data and log files through
-    /// <paramref name="openFile"/> when given (LiteDB's stream mode: a disk that can be made to fail, in tests) and as
-    /// plain files otherwise.</summary>
+    /// <paramref name="openFile"/> when given (a disk that can be made to fail or lose power, in tests) and as
+    /// <see cref="DurableFileStream"/>s otherwise. The streams' <see cref="Stream.Flush()"/> must reach the disk.</summary>
     public LiteDbGatewayStore(string path, Func<string, Stream>? openFile)
     {
         ArgumentNullException.ThrowIfNull(path);
         _path = path;
         _logPath = LogPathOf(path);
-        _openFile = openFile;
+        _openFile = openFile ?? DurableFileStream.Open;
         Open();
     }
 
@@ -96,14 +99,16 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             return;
         }
 
-        _gate.EnterReadLock();
+        // Exclusive: LiteDB shows a transaction to readers as soon as it commits, before the flush below has put it on
+        // disk; the retail dispatcher must never read (and send to a retailer) an order a power cut could still undo.
+        _gate.EnterWriteLock();
         try
         {
             CommitLocked(batch);
         }
         finally
         {
-            _gate.ExitReadLock();
+            _gate.ExitWriteLock();
         }
     }
 
@@ -178,6 +183,10 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             }
 
             _db.Commit();
+            // The one flush to disk of the batch: its commands are acknowledged when this returns. A failure here leaves
+            // the commit visible in LiteDB but perhaps not on disk; the writer answers 503 and reopens the store, which
+            // reads back whatever the disk kept (a retried RequestId then replays the stored ack if the commit survived).
+            _logStream.Flush();
         }
         catch
         {
@@ -205,12 +214,15 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     /// <inheritdoc/>
     public void CompactLog(bool idle)
     {
-        var log = new FileInfo(_logPath);
-        if (log.Exists && log.Length >= (idle ? IdleCheckpointBytes : ForcedCheckpointBytes))
+        if (Read(() => _logStream.Length) >= (idle ? IdleCheckpointBytes : ForcedCheckpointBytes))
         {
             Read(() =>
             {
+                // LiteDB flushes the data file to disk before it empties the log; the emptied log is flushed too, so that
+                // after a power cut an old log (whose transaction ids LiteDB restarts from 0) is never read back with
+                // new pages written over part of it.
                 _db.Checkpoint();
+                _logStream.Flush();
                 return true;
             });
         }
@@ -248,7 +260,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     public CommandRecord? FindCommandByKey(string idempotencyKey)
     {
         var hash = IdempotencyKeyHash.Of(idempotencyKey);
-        return Read(() => _commands.Find(c => c.KeyHash == hash).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At));
+        // A prepared query: after a start with a long history this runs once per new RequestId, and LiteDB would
+        // translate a lambda into a query on every call.
+        return Read(() => _commands.Find(Query.EQ(nameof(CommandRecord.KeyHash), new BsonValue(hash))).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At));
     }
 
     /// <inheritdoc/>
@@ -320,16 +334,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private void Open()
     {
         var mapper = CreateMapper();
-        if (_openFile is null)
-        {
-            _db = new LiteDatabase(new ConnectionString { Filename = _path, Connection = ConnectionType.Direct }, mapper);
-        }
-        else
-        {
-            _dataStream = _openFile(_path);
-            _logStream = _openFile(_logPath);
-            _db = new LiteDatabase(_dataStream, mapper, _logStream);
-        }
+        _dataStream = _openFile(_path);
+        _logStream = _openFile(_logPath);
+        _db = new LiteDatabase(_dataStream, mapper, _logStream);
 
         _devices = _db.GetCollection<Device>("devices");
         _instructions = _db.GetCollection<Instruction>("instructions");
@@ -371,9 +378,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         {
         }
 
-        _logStream?.Dispose();
+        _logStream.Dispose();
         _dataStream?.Dispose();
-        _logStream = null;
+        _logStream = Stream.Null;
         _dataStream = null;
     }
 

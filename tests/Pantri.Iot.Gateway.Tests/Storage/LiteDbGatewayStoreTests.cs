@@ -57,6 +57,89 @@ public sealed class LiteDbGatewayStoreTests
     }
 
     [Test]
+    public async Task A_commit_is_not_visible_to_readers_before_it_is_on_disk()
+    {
+        // The retail dispatcher reads the outbox on its own thread: an order it could see before its commit reached the
+        // disk might be sent to the retailer and then lost in a power cut (and placed and sent again on the resend).
+        var disk = new HeldFlushDisk();
+        using var store = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db"), disk.Open);
+        var batch = new WriteBatch();
+        batch.Outbox[42] = new OutboxEntry { OrderRef = 42, Retailer = "shop", QueuedAt = DateTimeOffset.UnixEpoch };
+        disk.Hold = true;
+        var commit = Task.Run(() => store.Commit(batch));
+        await disk.Flushing.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var read = Task.Run(() => store.PendingSubmissions(10));
+        var seenDuringFlush = await Task.WhenAny(read, Task.Delay(300)) == read && (await read).Count > 0;
+        disk.Release();
+        await commit.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.That(seenDuringFlush, Is.False, "the outbox entry was readable while its commit was still being flushed");
+        Assert.That((await read.WaitAsync(TimeSpan.FromSeconds(10))).Select(e => e.OrderRef), Is.EqualTo(new[] { 42L }), "and is readable once it is on disk");
+    }
+
+    // Real files whose flush to disk can be held open, to look at the store in the middle of one.
+    private sealed class HeldFlushDisk
+    {
+        private readonly SemaphoreSlim _flushing = new(0);
+        private readonly ManualResetEventSlim _released = new(false);
+
+        public bool Hold { get; set; }
+
+        public SemaphoreSlim Flushing => _flushing;
+
+        public void Release() => _released.Set();
+
+        public Stream Open(string path) => new File(this, DurableFileStream.Open(path));
+
+        private sealed class File(HeldFlushDisk disk, Stream inner) : Stream
+        {
+            public override bool CanRead => true;
+
+            public override bool CanSeek => true;
+
+            public override bool CanWrite => true;
+
+            public override long Length => inner.Length;
+
+            public override long Position
+            {
+                get => inner.Position;
+                set => inner.Position = value;
+            }
+
+            public override void Flush()
+            {
+                if (disk.Hold)
+                {
+                    disk._flushing.Release();
+                    disk._released.Wait(TimeSpan.FromSeconds(10));
+                }
+
+                inner.Flush();
+            }
+
+            public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+            public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+            public override void SetLength(long value) => inner.SetLength(value);
+
+            public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    inner.Dispose();
+                }
+
+                base.Dispose(disposing);
+            }
+        }
+    }
+
+    [Test]
     public void Strings_are_stored_and_looked_up_exactly_as_given()
     {
         var at = DateTimeOffset.UnixEpoch;

@@ -17,6 +17,10 @@ public sealed record LoadStep(
     IReadOnlyDictionary<int, int> AckIds,
     [property: JsonIgnore] IReadOnlyCollection<long> CommandRefs)
 {
+    /// <summary>How late the harness sent each request after it was due, in ms: a p99 near the target's latency means the
+    /// client side, not the target, is the limit.</summary>
+    public LatencyStats SendLag { get; init; } = LatencyStats.Empty;
+
     /// <summary>Acked requests per second over the send window.</summary>
     public double AckedRate => SendSeconds > 0 ? Acked / SendSeconds : 0;
 

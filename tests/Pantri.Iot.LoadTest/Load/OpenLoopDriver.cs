@@ -4,7 +4,8 @@ using System.Globalization;
 namespace Pantri.Iot.LoadTest.Load;
 
 /// <summary>Open-loop load: request i is due at start + i/rate whatever the system answers, round-robin over the
-/// active devices. Latency counts from that due time, so a system that falls behind shows it.</summary>
+/// active devices, and is sent at that time by a pacing thread. Latency counts from that due time, so a system that
+/// falls behind shows it (and so does a harness that sends late: <see cref="LoadStep.SendLag"/>).</summary>
 public static class OpenLoopDriver
 {
     private static long _sequence;
@@ -23,31 +24,34 @@ public static class OpenLoopDriver
         var total = (long)(rate * duration.TotalSeconds);
         var ticksPerRequest = Stopwatch.Frequency / rate;
         var inFlight = new List<Task>((int)Math.Min(total, 1_000_000));
-        var start = Stopwatch.GetTimestamp();
-        var next = 0L;
+        var lag = new List<long>((int)Math.Min(total, 1_000_000));
         var run = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture);
-        while (next < total)
+        var start = 0L;
+
+        // One thread paces every send: it sleeps until the next request is due and sends it then (the publish runs
+        // synchronously up to the socket write), so requests leave on time instead of in bursts. How late each left is
+        // kept: when the harness itself cannot keep up, the report says so instead of blaming the target.
+        void Pace()
         {
-            var now = Stopwatch.GetTimestamp();
-            while (next < total)
+            Pacer.UsePreciseTimers();
+            start = Stopwatch.GetTimestamp();
+            for (var next = 0L; next < total && !cancellationToken.IsCancellationRequested; next++)
             {
                 var due = start + (long)(next * ticksPerRequest);
-                if (due > now)
-                {
-                    break;
-                }
-
+                Pacer.WaitUntil(due);
+                lag.Add(Stopwatch.GetTimestamp() - due);
                 var device = devices[(int)(next % devices.Count)];
                 inFlight.Add(device.SendAsync(kind, run + "-" + next.ToString(CultureInfo.InvariantCulture), due, cancellationToken));
-                next++;
             }
-
-            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
         }
+
+        var pacer = new Thread(Pace) { IsBackground = true, Name = "pacer", Priority = ThreadPriority.AboveNormal };
+        pacer.Start();
+        await Task.Run(pacer.Join, cancellationToken).ConfigureAwait(false);
 
         var sendTime = Stopwatch.GetElapsedTime(start);
         await tracker.DrainAsync(drain, cancellationToken).ConfigureAwait(false);
         await Task.WhenAny(Task.WhenAll(inFlight), Task.Delay(drain, cancellationToken)).ConfigureAwait(false);
-        return new LoadStep(kind, rate, devices.Count, total, tracker.Acked, tracker.Sent - tracker.Acked, tracker.PublishFailed, tracker.Unmatched, sendTime.TotalSeconds, tracker.TakeLatencies(), tracker.Ids, tracker.CommandRefs);
+        return new LoadStep(kind, rate, devices.Count, total, tracker.Acked, tracker.Sent - tracker.Acked, tracker.PublishFailed, tracker.Unmatched, sendTime.TotalSeconds, tracker.TakeLatencies(), tracker.Ids, tracker.CommandRefs) { SendLag = LatencyStats.From(lag) };
     }
 }

@@ -19,6 +19,7 @@ public sealed class SimulatedDevice : IDisposable
     private readonly string _levelTopic;
     private readonly string _ackTopic;
     private AckTracker _tracker;
+    private int _ordered = -1;
 
     /// <summary>Creates the (unconnected) client. <paramref name="localAddress"/> spreads many clients over several
     /// loopback source addresses, each with its own ephemeral port range.</summary>
@@ -90,9 +91,12 @@ public sealed class SimulatedDevice : IDisposable
     /// arrives, false when the publish failed.</summary>
     public async Task<bool> SendAsync(RequestKind kind, string requestId, long scheduledTimestamp, CancellationToken cancellationToken)
     {
-        var json = kind == RequestKind.Level
-            ? string.Create(CultureInfo.InvariantCulture, $"{{\"Instruction_Ref\":{Credential.InstructionRef},\"Level\":12,\"RequestId\":\"{requestId}\"}}")
-            : string.Create(CultureInfo.InvariantCulture, $"{{\"Instruction_Ref\":{Credential.InstructionRef},\"RequestId\":\"{requestId}\"}}");
+        var json = kind switch
+        {
+            RequestKind.Level => string.Create(CultureInfo.InvariantCulture, $"{{\"Instruction_Ref\":{Credential.InstructionRef},\"Level\":12,\"RequestId\":\"{requestId}\"}}"),
+            RequestKind.Order => string.Create(CultureInfo.InvariantCulture, $"{{\"Instruction_Ref\":{NextOrderInstruction()},\"RequestId\":\"{requestId}\"}}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{{\"Instruction_Ref\":{Credential.InstructionRef},\"RequestId\":\"{requestId}\"}}"),
+        };
         var message = new MqttApplicationMessage
         {
             Topic = kind == RequestKind.Level ? _levelTopic : _triggerTopic,
@@ -116,6 +120,13 @@ public sealed class SimulatedDevice : IDisposable
             _tracker.PublishFailedFor(requestId);
             return false;
         }
+    }
+
+    // Against E and M (no provisioning) any ref will do.
+    private long NextOrderInstruction()
+    {
+        var refs = Credential.OrderInstructionRefs;
+        return refs.Count == 0 ? Credential.InstructionRef : refs[Interlocked.Increment(ref _ordered) % refs.Count];
     }
 
     /// <summary>Disconnects cleanly (best effort).</summary>

@@ -21,6 +21,7 @@ public static class Rows
         ["p99 ms"] = step.Latency.P99,
         ["p99.9 ms"] = step.Latency.P999,
         ["max ms"] = step.Latency.Max,
+        ["send lag p50/p99 ms"] = $"{step.SendLag.P50:0.000}/{step.SendLag.P99:0.000}",
         ["ack IDs"] = string.Join(' ', step.AckIds.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}:{kv.Value}")),
     };
 

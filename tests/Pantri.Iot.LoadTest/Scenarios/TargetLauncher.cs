@@ -12,6 +12,7 @@ public sealed class TargetLauncher
     private readonly string? _credentialsFile;
     private string? _gatewayData;
     private IReadOnlyList<DeviceCredential> _gatewayDevices = [];
+    private readonly int _ordersPerDevice;
 
     /// <summary>Reads <c>--targets</c>, <c>--host</c>, <c>--port</c>, <c>--credentials</c>.</summary>
     public TargetLauncher(HarnessArgs args, string workDirectory)
@@ -21,6 +22,7 @@ public sealed class TargetLauncher
         _host = args.Optional("host");
         _port = args.Int("port", 1883);
         _credentialsFile = args.Optional("credentials");
+        _ordersPerDevice = args.Int("orders-per-device", 0);
         var names = args.Names("targets", _host is null ? "F,E,M" : "F");
         if (names.Contains("M") && !BenchTarget.MosquittoAvailable)
         {
@@ -33,6 +35,9 @@ public sealed class TargetLauncher
 
     /// <summary>Targets to run, in order.</summary>
     public IReadOnlyList<string> Names { get; }
+
+    /// <summary>F's data directory, once <see cref="PrepareGatewayAsync"/> made it.</summary>
+    public string? GatewayData => _gatewayData;
 
     /// <summary>Creates a gateway data directory with <paramref name="deviceCount"/> devices (F only; once per run).</summary>
     public async Task PrepareGatewayAsync(int deviceCount, CancellationToken cancellationToken)
@@ -51,7 +56,7 @@ public sealed class TargetLauncher
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using (var gateway = await InProcessGateway.StartAsync(_gatewayData, 0, cancellationToken).ConfigureAwait(false))
         {
-            _gatewayDevices = await gateway.ProvisionAsync(deviceCount, "bench", cancellationToken).ConfigureAwait(false);
+            _gatewayDevices = await gateway.ProvisionAsync(deviceCount, "bench", cancellationToken, _ordersPerDevice).ConfigureAwait(false);
         }
 
         await DeviceCredential.WriteFileAsync(Path.Combine(_workDirectory, "credentials.json"), _gatewayDevices, cancellationToken).ConfigureAwait(false);

@@ -52,7 +52,9 @@ public sealed class InProcessGateway : IAsyncDisposable
 
     /// <summary>Creates <paramref name="count"/> devices, each paired with its own tracked instruction (level 50,
     /// trigger point 2: a level report of 12 is recorded without ordering; the first trigger orders).</summary>
-    public async Task<IReadOnlyList<DeviceCredential>> ProvisionAsync(int count, string prefix, CancellationToken cancellationToken)
+    /// <remarks>With <paramref name="ordersPerDevice"/>, each device also gets that many untracked instructions, one per
+    /// order-placing trigger.</remarks>
+    public async Task<IReadOnlyList<DeviceCredential>> ProvisionAsync(int count, string prefix, CancellationToken cancellationToken, int ordersPerDevice = 0)
     {
         var setup = _app.Services.GetRequiredService<SetupService>();
         // The benchmark's household (a second provisioning run finds it there: 409).
@@ -76,11 +78,26 @@ public sealed class InProcessGateway : IAsyncDisposable
             {
                 var device = devices[i].Value ?? throw new InvalidOperationException($"creating {ids[i]} failed: {devices[i].Error}");
                 var instruction = instructions[i].Value ?? throw new InvalidOperationException($"pairing {ids[i]} failed: {instructions[i].Error}");
-                result[from + i] = new DeviceCredential(device.DeviceId, device.DeviceKey, instruction.InstructionRef);
+                result[from + i] = new DeviceCredential(device.DeviceId, device.DeviceKey, instruction.InstructionRef)
+                {
+                    OrderInstructionRefs = await CreateOrderInstructionsAsync(setup, ids[i], ordersPerDevice, cancellationToken).ConfigureAwait(false),
+                };
             }
         }
 
         return result;
+    }
+
+    private static async Task<IReadOnlyList<long>> CreateOrderInstructionsAsync(SetupService setup, string deviceId, int count, CancellationToken cancellationToken)
+    {
+        var created = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => setup.CreateInstructionAsync(Account, new NewInstruction
+        {
+            Product = "Benchmark order",
+            Retailer = "Bench",
+            Quantity = 1,
+            DeviceIds = [deviceId],
+        }, cancellationToken))).ConfigureAwait(false);
+        return created.Select(c => c.Value?.InstructionRef ?? throw new InvalidOperationException($"pairing {deviceId} failed: {c.Error}")).ToList();
     }
 
     /// <summary>How many of <paramref name="commandRefs"/> are not in storage.</summary>
