@@ -5,6 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 using Pantri.Iot.Broker;
 using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Entry.ExternalBroker;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Entry.WebSockets;
@@ -77,6 +78,9 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<MqttRequestHandler>();
         services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
         builder.AddPantriBroker();
+        // Pantri:Broker:Mode=External: the gateway is a client of an external broker instead (registered last, so
+        // its intake starts after the ops state rebuild, as the embedded listener does).
+        builder.AddPantriExternalBroker();
         services.AddPantriHealthChecks();
         AddUserAuth(builder);
         builder.AddPantriHttpApi();

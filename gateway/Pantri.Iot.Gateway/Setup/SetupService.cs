@@ -1,16 +1,34 @@
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Security;
 
 namespace Pantri.Iot.Gateway.Setup;
 
 /// <summary>The household setup API (devices, instructions, pairing, trigger points, order states) as calls: each
 /// builds one <see cref="SetupCommand{T}"/> and hands it to the writer.</summary>
-public sealed class SetupService(CommandWriter writer)
+public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync credentials)
 {
-    /// <summary>Creates a device in an account; its key is returned once.</summary>
-    public Task<SetupResult<CreatedDevice>> CreateDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken) =>
-        writer.SubmitAsync(new CreateDevice(accountId, deviceId), cancellationToken);
+    /// <summary>Creates a device in an account; its key is returned once. With an external broker the device's
+    /// credentials reach the broker before the key is returned; when they could not, the call answers 503 and the
+    /// device must be re-keyed (the key was never shown).</summary>
+    public async Task<SetupResult<CreatedDevice>> CreateDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken)
+    {
+        var created = await writer.SubmitAsync(new CreateDevice(accountId, deviceId), cancellationToken).ConfigureAwait(false);
+        if (created.Value is { } device)
+        {
+            try
+            {
+                await credentials.DeviceCreatedAsync(device.DeviceId, device.DeviceKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                return SetupResult.Fail<CreatedDevice>(StatusCodes.Status503ServiceUnavailable, "the device was created but the broker did not take its credentials (" + ex.Message + "); re-key it");
+            }
+        }
+
+        return created;
+    }
 
     /// <summary>Creates an instruction (optionally tracked, optionally paired).</summary>
     public Task<SetupResult<InstructionView>> CreateInstructionAsync(string accountId, NewInstruction body, CancellationToken cancellationToken)
