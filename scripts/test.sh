@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need (Debian's Mosquitto broker and clients, libmosquitto-dev
+# The project's test command: installs what the tests need (Debian's Mosquitto broker and clients, PostgreSQL, libmosquitto-dev
 # and a C compiler for the firmware sample), then runs every test, checks the SDK as a NuGet package and publishes the
 # Raspberry Pi sample; Chromium and chromium-driver for the ops dashboard's browser test. Safe to run on a fresh
 # Debian 12 machine with the .NET 10 SDK; does nothing extra when all is there.
@@ -14,6 +14,8 @@ dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
 # The ops dashboard's browser test drives Debian's headless Chromium through its chromedriver.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+# The PostgreSQL store's tests run their own cluster (initdb + pg_ctl in a temp dir, free port); only the binaries are needed.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -21,6 +23,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   # The Debian package starts a system broker on 1883; the tests start their own and the gateway wants 1883 free.
   $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || $SUDO service mosquitto stop >/dev/null 2>&1 || true
+  # Likewise the package's own cluster on 5432: the tests start theirs.
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || $SUDO service postgresql stop >/dev/null 2>&1 || true
+  fi
 fi
 
 # The C firmware sample, warnings as errors (the SDK tests run it against a gateway).

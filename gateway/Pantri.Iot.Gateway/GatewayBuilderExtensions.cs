@@ -16,6 +16,7 @@ using Pantri.Iot.Gateway.Retail;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
+using Pantri.Iot.Gateway.Storage.Postgres;
 using Pantri.Iot.Gateway.Telemetry;
 
 namespace Pantri.Iot.Gateway;
@@ -44,6 +45,8 @@ public static class GatewayBuilderExtensions
         // Drains before any hosted service stops (IHostedLifecycleService.StoppingAsync), whatever the registration order.
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
+        // Pantri:Storage:Provider=PostgreSql registers the shared store first; LiteDB stays the default.
+        builder.AddPantriPostgresStore();
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
             sp.GetRequiredService<DataDirectoryLock>();

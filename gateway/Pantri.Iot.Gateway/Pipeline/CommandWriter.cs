@@ -137,7 +137,13 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
     private void Reserve(GatewayMeta meta)
     {
-        var upTo = _refs!.NextReservation();
+        // Another instance sharing the store reserved past this one's block: the next block starts after its.
+        if (meta.ReservedUpTo > _refs!.ReservedUpTo)
+        {
+            _refs.SkipTo(meta.ReservedUpTo);
+        }
+
+        var upTo = _refs.NextReservation();
         var previous = meta.ReservedUpTo;
         meta.ReservedUpTo = upTo;
         try
@@ -216,6 +222,12 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
         try
         {
+            // A store shared with other instances: take its batch lock; reload when another instance wrote meanwhile.
+            if (_store is ISharedGatewayStore shared && shared.BeginBatch())
+            {
+                needsReload = true;
+            }
+
             if (needsReload)
             {
                 Reload(work);
@@ -229,8 +241,16 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
             return true;
         }
+        catch (StoreConflictException ex)
+        {
+            (_store as ISharedGatewayStore)?.ReleaseBatch();
+            LogConflict(_logger, ex.Message, count);
+            needsReload = true;
+            return false;
+        }
         catch (Exception ex)
         {
+            (_store as ISharedGatewayStore)?.ReleaseBatch();
             StorageFailed(ex, count);
             needsReload = true;
             return false;
@@ -277,6 +297,12 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         try
         {
             _store.Commit(work.Seal());
+        }
+        catch (StoreConflictException ex)
+        {
+            // Not an outage: another instance got there first. The batch gets 503 (nothing stored) and is reloaded.
+            LogConflict(_logger, ex.Message, count);
+            return false;
         }
         catch (Exception ex)
         {
@@ -393,8 +419,17 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         var state = _store.Load();
         work.Reload(Ledger(state), state.Meta);
         _directory.Load(state.Devices);
+        if (_store is ISharedGatewayStore)
+        {
+            // Other instances' RequestIds, so a resend that reaches this instance is replayed, not redone.
+            _idempotency!.Load(_time.GetUtcNow());
+        }
+
         LogReloaded(_logger);
     }
+
+    [LoggerMessage(EventId = 5430, Level = LogLevel.Warning, Message = "Batch of {Count} commands refused by the shared store ({Reason}); they get 503 and the state is reloaded")]
+    private static partial void LogConflict(ILogger logger, string reason, int count);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Storage {Path} loaded: {Devices} devices, {Instructions} instructions, {OpenOrders} open orders")]
     private static partial void LogStarted(ILogger logger, string path, int devices, int instructions, int openOrders);
