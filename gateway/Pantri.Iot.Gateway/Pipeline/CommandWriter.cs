@@ -222,12 +222,6 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
         try
         {
-            // A store shared with other instances: take its batch lock; reload when another instance wrote meanwhile.
-            if (_store is ISharedGatewayStore shared && shared.BeginBatch())
-            {
-                needsReload = true;
-            }
-
             if (needsReload)
             {
                 Reload(work);
@@ -237,6 +231,13 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
             if (_refs!.Remaining < (count * 4) + 1024)
             {
                 Reserve(work.Meta);
+            }
+
+            // A store shared with other instances: take its batch lock (after the reservation, which commits on its
+            // own), and what the others wrote meanwhile.
+            if (_store is ISharedGatewayStore shared && shared.BeginBatch() is { } changes)
+            {
+                TakeIn(work, changes);
             }
 
             return true;
@@ -412,6 +413,15 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         {
             item.Fail(_refs!);
         }
+    }
+
+    // Between batches: entities and RequestIds other gateway instances stored, so this batch decides on them too.
+    private void TakeIn(UnitOfWork work, SharedChanges changes)
+    {
+        work.Ledger.Refresh(changes.Devices, changes.Instructions, changes.Orders);
+        _directory.Apply(changes.Devices);
+        _idempotency!.Merge(changes.CommandKeys);
+        work.Meta.ReservedUpTo = Math.Max(work.Meta.ReservedUpTo, changes.ReservedUpTo);
     }
 
     private void Reload(UnitOfWork work)

@@ -10,7 +10,8 @@ namespace Pantri.Iot.Gateway.Storage.Postgres;
 /// order per instruction (a unique partial index), one command per (device, RequestId) inside the idempotency window (a
 /// unique index on the live key), and a batch's orders, outbox rows and commands in one transaction. Every commit
 /// locks the one meta row and bumps its <c>change_seq</c>: that serialises the instances' commits and tells each
-/// instance, at its next batch (<see cref="BeginBatch"/>), whether another one wrote, so it decides on the latest state.
+/// instance, at its next batch (<see cref="BeginBatch"/>), whether another one wrote; every row carries the change_seq of
+/// the commit that wrote it, so the instance takes in just those rows and decides on the latest state.
 /// The outbox is claimed row by row with <c>FOR UPDATE SKIP LOCKED</c> (<see cref="ClaimSubmissions"/>).</summary>
 public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, IOutboxClaims
 {
@@ -73,7 +74,7 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
     }
 
     /// <inheritdoc/>
-    public bool BeginBatch()
+    public SharedChanges? BeginBatch()
     {
         ReleaseBatch();
         _batchConnection = _dataSource.OpenConnection();
@@ -81,14 +82,42 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         {
             _batchTransaction = _batchConnection.BeginTransaction();
             (_lockedChangeSeq, _lockedReservedUpTo) = LockMeta(_batchConnection, _batchTransaction);
+            if (_lockedChangeSeq == _seenChangeSeq)
+            {
+                return null;
+            }
+
+            // Under the lock nobody else commits: what changed since this instance last looked is exactly this.
+            var changes = ReadChanges(_batchConnection, _batchTransaction, _seenChangeSeq, _lockedReservedUpTo);
+            _seenChangeSeq = _lockedChangeSeq;
+            _seenReservedUpTo = _lockedReservedUpTo;
+            return changes;
         }
         catch
         {
             ReleaseBatch();
             throw;
         }
+    }
 
-        return _lockedChangeSeq != _seenChangeSeq;
+    private static SharedChanges ReadChanges(NpgsqlConnection connection, NpgsqlTransaction transaction, long since, long reservedUpTo)
+    {
+        void Since(NpgsqlParameterCollection p) => p.AddWithValue("since", since);
+        var devices = ReadDocs<Device>(connection, transaction, "SELECT doc FROM pantri_devices WHERE change_seq > @since", Since);
+        var instructions = ReadDocs<Instruction>(connection, transaction, "SELECT doc FROM pantri_instructions WHERE change_seq > @since", Since);
+        var orders = ReadDocs<Order>(connection, transaction, "SELECT doc FROM pantri_orders WHERE change_seq > @since", Since);
+        var keys = new List<(string, long, DateTimeOffset)>();
+        using (var command = new NpgsqlCommand("SELECT idempotency_key, sequence, at FROM pantri_commands WHERE change_seq > @since AND idempotency_key IS NOT NULL ORDER BY at", connection, transaction))
+        {
+            Since(command.Parameters);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                keys.Add((reader.GetString(0), reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2)));
+            }
+        }
+
+        return new SharedChanges(devices, instructions, orders, keys, reservedUpTo);
     }
 
     /// <inheritdoc/>
@@ -143,8 +172,8 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
             }
 
             using var write = new NpgsqlBatch(connection, transaction);
-            AddWrites(write, batch);
             var nextSeq = _lockedChangeSeq + 1;
+            AddWrites(write, batch, nextSeq);
             var meta = new NpgsqlBatchCommand(batch.Meta is null
                 ? "UPDATE pantri_meta SET change_seq = @seq WHERE id = 'meta'"
                 : "UPDATE pantri_meta SET change_seq = @seq, reserved_up_to = @reserved, doc = @doc WHERE id = 'meta'");
@@ -271,22 +300,24 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         _dataSource.Dispose();
     }
 
-    private void AddWrites(NpgsqlBatch write, WriteBatch batch)
+    private void AddWrites(NpgsqlBatch write, WriteBatch batch, long changeSeq)
     {
         foreach (var device in batch.Devices.Values)
         {
-            var command = new NpgsqlBatchCommand("INSERT INTO pantri_devices (device_id, account_id, doc) VALUES (@id, @account, @doc) ON CONFLICT (device_id) DO UPDATE SET account_id = EXCLUDED.account_id, doc = EXCLUDED.doc");
+            var command = new NpgsqlBatchCommand("INSERT INTO pantri_devices (device_id, account_id, change_seq, doc) VALUES (@id, @account, @seq, @doc) ON CONFLICT (device_id) DO UPDATE SET account_id = EXCLUDED.account_id, change_seq = EXCLUDED.change_seq, doc = EXCLUDED.doc");
             command.Parameters.AddWithValue("id", device.DeviceId);
             command.Parameters.AddWithValue("account", device.AccountId);
+            command.Parameters.AddWithValue("seq", changeSeq);
             command.Parameters.Add(Jsonb("doc", device));
             write.BatchCommands.Add(command);
         }
 
         foreach (var instruction in batch.Instructions.Values)
         {
-            var command = new NpgsqlBatchCommand("INSERT INTO pantri_instructions (ref, account_id, doc) VALUES (@ref, @account, @doc) ON CONFLICT (ref) DO UPDATE SET account_id = EXCLUDED.account_id, doc = EXCLUDED.doc");
+            var command = new NpgsqlBatchCommand("INSERT INTO pantri_instructions (ref, account_id, change_seq, doc) VALUES (@ref, @account, @seq, @doc) ON CONFLICT (ref) DO UPDATE SET account_id = EXCLUDED.account_id, change_seq = EXCLUDED.change_seq, doc = EXCLUDED.doc");
             command.Parameters.AddWithValue("ref", instruction.Ref);
             command.Parameters.AddWithValue("account", instruction.AccountId);
+            command.Parameters.AddWithValue("seq", changeSeq);
             command.Parameters.Add(Jsonb("doc", instruction));
             write.BatchCommands.Add(command);
         }
@@ -295,13 +326,14 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         foreach (var order in batch.Orders.Values.OrderBy(o => o.IsOpen))
         {
             var command = new NpgsqlBatchCommand(
-                "INSERT INTO pantri_orders (ref, instruction_ref, account_id, state, created_at, doc) VALUES (@ref, @instruction, @account, @state, @created, @doc) " +
-                "ON CONFLICT (ref) DO UPDATE SET state = EXCLUDED.state, doc = EXCLUDED.doc");
+                "INSERT INTO pantri_orders (ref, instruction_ref, account_id, state, created_at, change_seq, doc) VALUES (@ref, @instruction, @account, @state, @created, @seq, @doc) " +
+                "ON CONFLICT (ref) DO UPDATE SET state = EXCLUDED.state, change_seq = EXCLUDED.change_seq, doc = EXCLUDED.doc");
             command.Parameters.AddWithValue("ref", order.Ref);
             command.Parameters.AddWithValue("instruction", order.InstructionRef);
             command.Parameters.AddWithValue("account", order.AccountId);
             command.Parameters.AddWithValue("state", order.State.ToString());
             command.Parameters.AddWithValue("created", order.CreatedAt.ToUniversalTime());
+            command.Parameters.AddWithValue("seq", changeSeq);
             command.Parameters.Add(Jsonb("doc", order));
             write.BatchCommands.Add(command);
         }
@@ -340,8 +372,8 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         foreach (var record in batch.Commands)
         {
             var command = new NpgsqlBatchCommand(
-                "INSERT INTO pantri_commands (sequence, command_ref, idempotency_key, live_key, device_id, account_id, kind, at, ack) " +
-                "VALUES (@sequence, @ref, @key, @key, @device, @account, @kind, @at, @ack)");
+                "INSERT INTO pantri_commands (sequence, command_ref, idempotency_key, live_key, device_id, account_id, kind, at, change_seq, ack) " +
+                "VALUES (@sequence, @ref, @key, @key, @device, @account, @kind, @at, @seq, @ack)");
             command.Parameters.AddWithValue("sequence", record.Sequence);
             command.Parameters.AddWithValue("ref", record.CommandRef);
             command.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Text) { Value = (object?)record.IdempotencyKey ?? DBNull.Value });
@@ -349,6 +381,7 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
             command.Parameters.Add(new NpgsqlParameter("account", NpgsqlDbType.Text) { Value = (object?)record.AccountId ?? DBNull.Value });
             command.Parameters.AddWithValue("kind", record.Kind);
             command.Parameters.AddWithValue("at", record.At.ToUniversalTime());
+            command.Parameters.AddWithValue("seq", changeSeq);
             command.Parameters.AddWithValue("ack", record.Ack);
             write.BatchCommands.Add(command);
         }

@@ -21,21 +21,28 @@ public static class PostgresSchema
             -- Bumped by every commit: an instance that sees it move knows another instance wrote.
             change_seq bigint NOT NULL,
             doc jsonb NOT NULL);
+        -- change_seq on every row: the commit that last wrote it, so an instance takes in only what others changed.
         CREATE TABLE pantri_devices (
             device_id text PRIMARY KEY,
             account_id text NOT NULL,
+            change_seq bigint NOT NULL,
             doc jsonb NOT NULL);
+        CREATE INDEX pantri_devices_by_change ON pantri_devices (change_seq);
         CREATE TABLE pantri_instructions (
             ref bigint PRIMARY KEY,
             account_id text NOT NULL,
+            change_seq bigint NOT NULL,
             doc jsonb NOT NULL);
+        CREATE INDEX pantri_instructions_by_change ON pantri_instructions (change_seq);
         CREATE TABLE pantri_orders (
             ref bigint PRIMARY KEY,
             instruction_ref bigint NOT NULL,
             account_id text NOT NULL,
             state text NOT NULL,
             created_at timestamptz NOT NULL,
+            change_seq bigint NOT NULL,
             doc jsonb NOT NULL);
+        CREATE INDEX pantri_orders_by_change ON pantri_orders (change_seq);
         -- One open order per instruction, whichever instance placed it.
         CREATE UNIQUE INDEX pantri_orders_one_open_per_instruction ON pantri_orders (instruction_ref)
             WHERE state IN ('Placed', 'Submitted', 'Confirmed', 'Shipped');
@@ -60,7 +67,9 @@ public static class PostgresSchema
             account_id text,
             kind text NOT NULL,
             at timestamptz NOT NULL,
+            change_seq bigint NOT NULL,
             ack bytea NOT NULL);
+        CREATE INDEX pantri_commands_by_change ON pantri_commands (change_seq) WHERE idempotency_key IS NOT NULL;
         CREATE UNIQUE INDEX pantri_commands_one_per_request ON pantri_commands (live_key) WHERE live_key IS NOT NULL;
         CREATE INDEX pantri_commands_by_key ON pantri_commands (idempotency_key) WHERE idempotency_key IS NOT NULL;
         CREATE INDEX pantri_commands_by_time ON pantri_commands (at) WHERE idempotency_key IS NOT NULL;

@@ -66,7 +66,7 @@ public sealed class PostgresStoreTests
 
         // As a second writer that missed the first order would try it.
         var error = Assert.ThrowsAsync<PostgresException>(() => PostgresServer.ScalarAsync<long>(database,
-            $"INSERT INTO pantri_orders (ref, instruction_ref, account_id, state, created_at, doc) VALUES (1, {DemoCredentials.ButtonRef}, 'demo', 'Placed', now(), '{{}}') RETURNING ref"));
+            $"INSERT INTO pantri_orders (ref, instruction_ref, account_id, state, created_at, change_seq, doc) VALUES (1, {DemoCredentials.ButtonRef}, 'demo', 'Placed', now(), 0, '{{}}') RETURNING ref"));
         Assert.That(error!.ConstraintName, Is.EqualTo("pantri_orders_one_open_per_instruction"));
     }
 
