@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need (Debian's Mosquitto broker and clients, libmosquitto-dev
+# The project's test command: installs what the tests need (Debian's Mosquitto broker and clients, PostgreSQL, libmosquitto-dev
 # and a C compiler for the firmware sample), then runs every test, checks the SDK as a NuGet package and publishes the
 # Raspberry Pi sample; Chromium and chromium-driver for the ops dashboard's browser test. Safe to run on a fresh
 # Debian 12 machine with the .NET 10 SDK; does nothing extra when all is there.
@@ -19,6 +19,8 @@ command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The reverse-proxy test runs Debian's nginx (with its stream module) on deploy/nginx.conf, in a temporary prefix.
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 [ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || missing+=(libnginx-mod-stream)
+# The PostgreSQL store's tests run their own cluster (initdb + pg_ctl in a temp dir, free port); only the binaries are needed.
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests..."
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -28,6 +30,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || $SUDO service mosquitto stop >/dev/null 2>&1 || true
   # Likewise nginx's system service (port 80): the test starts its own nginx on free ports and stops it.
   $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
+  # Likewise the package's own cluster on 5432: the tests start theirs.
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || $SUDO service postgresql stop >/dev/null 2>&1 || true
+  fi
 fi
 
 # The C firmware sample, warnings as errors (the SDK tests run it against a gateway).

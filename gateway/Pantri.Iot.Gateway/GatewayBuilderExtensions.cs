@@ -6,6 +6,7 @@ using Pantri.Iot.Broker;
 using Pantri.Iot.Broker.Abstractions;
 using Pantri.Iot.Gateway.Backup;
 using Pantri.Iot.Contract;
+using Pantri.Iot.Gateway.Entry.ExternalBroker;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Entry.WebSockets;
@@ -18,6 +19,7 @@ using Pantri.Iot.Gateway.Retail;
 using Pantri.Iot.Gateway.Security;
 using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Gateway.Storage;
+using Pantri.Iot.Gateway.Storage.Postgres;
 using Pantri.Iot.Gateway.Telemetry;
 using Pantri.Iot.Gateway.Tls;
 
@@ -49,6 +51,8 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
         // Under the lock, before anything listens: the TLS certificate (loaded or generated in the data directory).
         builder.AddPantriTls();
+        // Pantri:Storage:Provider=PostgreSql registers the shared store first; LiteDB stays the default.
+        builder.AddPantriPostgresStore();
         services.TryAddSingleton<IGatewayStore>(sp =>
         {
             sp.GetRequiredService<DataDirectoryLock>();
@@ -96,6 +100,9 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<MqttRequestHandler>();
         services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
         builder.AddPantriBroker();
+        // Pantri:Broker:Mode=External: the gateway is a client of an external broker instead (registered last, so
+        // its intake starts after the ops state rebuild, as the embedded listener does).
+        builder.AddPantriExternalBroker();
         services.AddPantriHealthChecks();
         AddUserAuth(builder);
         builder.AddPantriHttpApi();

@@ -14,7 +14,7 @@ if (arguments.Scenario is "serve-gateway" or "serve-echo")
     return await ServeCommand.RunAsync(arguments, stop.Token).ConfigureAwait(false);
 }
 
-if (arguments.Scenario is not ("latency" or "throughput" or "devices" or "storm" or "startup"))
+if (arguments.Scenario is not ("latency" or "throughput" or "devices" or "storm" or "startup" or "scale"))
 {
     Console.WriteLine("""
         usage: dotnet run -c Release --project tests/Pantri.Iot.LoadTest -- <scenario> [options]
@@ -23,6 +23,8 @@ if (arguments.Scenario is not ("latency" or "throughput" or "devices" or "storm"
           devices     [--counts 100,1000,10000,50000] [--active 100] [--rate 1000] [--duration 10]
           storm       [--devices 10000] [--timeout 120]
           startup     [--commands 1000000] [--rate 1000] [--duration 5]
+          scale       [--devices 100] [--instances 1,2] [--rates 250,500,…] [--kind level] [--step 5] [--bound 50]
+                      (gateway processes behind Mosquitto + PostgreSQL; --targets does not apply)
         common: [--targets F,E,M] [--out benchmark-results] [--max-minutes 20] [--orders-per-device 0]
                 [--host 127.0.0.1 --port 1883 --credentials creds.json]  (a gateway already running on this machine)
         """);
@@ -51,7 +53,9 @@ try
         _ => StormScenario.RunAsync,
     };
     Console.WriteLine($"{arguments.Scenario}: targets {string.Join(',', launcher.Names)}, open files {openFiles}");
-    var run = scenario(arguments, report, launcher, stop.Token);
+    var run = arguments.Scenario == "scale"
+        ? ScaleScenario.RunAsync(arguments, report, work, stop.Token)
+        : scenario(arguments, report, launcher, stop.Token);
     arguments.ThrowIfUnread();
     await run.ConfigureAwait(false);
     await report.WriteAsync(output, CancellationToken.None).ConfigureAwait(false);

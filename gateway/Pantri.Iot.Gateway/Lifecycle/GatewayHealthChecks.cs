@@ -77,11 +77,14 @@ public static class GatewayHealthChecks
         }
     }
 
-    private sealed class BrokerCheck(EmbeddedMqttServer broker, IHostApplicationLifetime lifetime) : IHealthCheck
+    private sealed class BrokerCheck(EmbeddedMqttServer broker, IHostApplicationLifetime lifetime, IServiceProvider services) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             Task.FromResult(
                 lifetime.ApplicationStopping.IsCancellationRequested ? HealthCheckResult.Unhealthy("the gateway is stopping")
+                // Pantri:Broker:Mode=External: no listener here; ready while connected to the external broker.
+                : services.GetService<Entry.ExternalBroker.ExternalBrokerConnection>() is { } external
+                    ? (external.IsConnected ? HealthCheckResult.Healthy("connected to the external broker") : HealthCheckResult.Unhealthy("not connected to the external broker"))
                 : broker.IsStarted ? HealthCheckResult.Healthy($"MQTT listening on port {(broker.Port != 0 ? broker.Port : broker.TlsPort)}")
                 : HealthCheckResult.Unhealthy("MQTT is not listening"));
     }

@@ -147,7 +147,13 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
     private void Reserve(GatewayMeta meta)
     {
-        var upTo = _refs!.NextReservation();
+        // Another instance sharing the store reserved past this one's block: the next block starts after its.
+        if (meta.ReservedUpTo > _refs!.ReservedUpTo)
+        {
+            _refs.SkipTo(meta.ReservedUpTo);
+        }
+
+        var upTo = _refs.NextReservation();
         var previous = meta.ReservedUpTo;
         meta.ReservedUpTo = upTo;
         try
@@ -239,10 +245,25 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
                 Reserve(work.Meta);
             }
 
+            // A store shared with other instances: take its batch lock (after the reservation, which commits on its
+            // own), and what the others wrote meanwhile.
+            if (_store is ISharedGatewayStore shared && shared.BeginBatch() is { } changes)
+            {
+                TakeIn(work, changes);
+            }
+
             return true;
+        }
+        catch (StoreConflictException ex)
+        {
+            (_store as ISharedGatewayStore)?.ReleaseBatch();
+            LogConflict(_logger, ex.Message, count);
+            needsReload = true;
+            return false;
         }
         catch (Exception ex)
         {
+            (_store as ISharedGatewayStore)?.ReleaseBatch();
             StorageFailed(ex, count);
             needsReload = true;
             return false;
@@ -289,6 +310,12 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         try
         {
             _store.Commit(work.Seal());
+        }
+        catch (StoreConflictException ex)
+        {
+            // Not an outage: another instance got there first. The batch gets 503 (nothing stored) and is reloaded.
+            LogConflict(_logger, ex.Message, count);
+            return false;
         }
         catch (Exception ex)
         {
@@ -400,14 +427,32 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
     }
 
+    // Between batches: entities and RequestIds other gateway instances stored, so this batch decides on them too.
+    private void TakeIn(UnitOfWork work, SharedChanges changes)
+    {
+        work.Ledger.Refresh(changes.Devices, changes.Instructions, changes.Orders);
+        _directory.Apply(changes.Devices);
+        _idempotency!.Merge(changes.CommandKeys);
+        work.Meta.ReservedUpTo = Math.Max(work.Meta.ReservedUpTo, changes.ReservedUpTo);
+    }
+
     private void Reload(UnitOfWork work)
     {
         var state = _store.Load();
         work.Reload(Ledger(state), state.Meta);
         _directory.Load(state.Devices);
         _identities.Load(state.Households, state.Users);
+        if (_store is ISharedGatewayStore)
+        {
+            // Other instances' RequestIds, so a resend that reaches this instance is replayed, not redone.
+            _idempotency!.Load(_time.GetUtcNow());
+        }
+
         LogReloaded(_logger);
     }
+
+    [LoggerMessage(EventId = 5430, Level = LogLevel.Warning, Message = "Batch of {Count} commands refused by the shared store ({Reason}); they get 503 and the state is reloaded")]
+    private static partial void LogConflict(ILogger logger, string reason, int count);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Storage {Path} loaded: {Devices} devices, {Instructions} instructions, {OpenOrders} open orders")]
     private static partial void LogStarted(ILogger logger, string path, int devices, int instructions, int openOrders);

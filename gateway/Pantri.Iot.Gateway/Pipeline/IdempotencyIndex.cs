@@ -44,6 +44,16 @@ internal sealed class IdempotencyIndex(IGatewayStore store, TimeSpan window, int
         }
     }
 
+    /// <summary>Adds keys another gateway instance committed (a shared store), so their resends are replayed here.</summary>
+    public void Merge(IEnumerable<(string Key, long Sequence, DateTimeOffset At)> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var (key, sequence, at) in keys)
+        {
+            _recent.Add(key, sequence, at);
+        }
+    }
+
     /// <summary>Starts a batch.</summary>
     public void BeginBatch() => _pending.Clear();
 

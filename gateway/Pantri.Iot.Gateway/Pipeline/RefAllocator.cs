@@ -37,6 +37,16 @@ public sealed class RefAllocator
     /// <summary>Call once the reservation is stored.</summary>
     public void Reserved(long upTo) => Interlocked.Exchange(ref _reservedUpTo, upTo);
 
+    /// <summary>Leaves the rest of the current block unused and continues above <paramref name="sequence"/> (another
+    /// gateway instance sharing the store holds the numbers below it). Call before <see cref="NextReservation"/>.</summary>
+    public void SkipTo(long sequence)
+    {
+        if (sequence > Interlocked.Read(ref _next))
+        {
+            Interlocked.Exchange(ref _next, sequence);
+        }
+    }
+
     /// <summary>The next ref. Thread-safe.</summary>
     public long Next() => Next(out _);
 

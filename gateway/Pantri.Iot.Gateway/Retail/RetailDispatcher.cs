@@ -18,9 +18,13 @@ public sealed partial class RetailDispatcher(
     IOptions<RetailOptions> options,
     TimeProvider time,
     RetailMetrics metrics,
+    IOptions<Storage.Postgres.StorageOptions> storage,
     ILogger<RetailDispatcher> logger) : BackgroundService
 {
     private const int BatchLimit = 100;
+
+    // This instance's name on the submissions it claims from a shared outbox.
+    private readonly string _owner = Environment.MachineName + "/" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Guid.NewGuid().ToString("N")[..8];
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
 
     /// <inheritdoc/>
@@ -70,7 +74,11 @@ public sealed partial class RetailDispatcher(
             _inFlight.Remove(done);
         }
 
-        var submissions = store.PendingSubmissions(BatchLimit).ToLookup(e => e.Retailer, StringComparer.Ordinal);
+        // A shared outbox (several gateway instances) hands each submission to one instance at a time.
+        var pending = store is IOutboxClaims claims
+            ? claims.ClaimSubmissions(_owner, BatchLimit, storage.Value.OutboxLease)
+            : store.PendingSubmissions(BatchLimit);
+        var submissions = pending.ToLookup(e => e.Retailer, StringComparer.Ordinal);
         var cancels = store.FindOrdersAwaitingCancel(BatchLimit).ToLookup(o => o.Retailer, StringComparer.Ordinal);
         foreach (var retailer in submissions.Select(g => g.Key).Union(cancels.Select(g => g.Key), StringComparer.Ordinal))
         {

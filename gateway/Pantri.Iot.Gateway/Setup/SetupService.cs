@@ -1,20 +1,78 @@
 using Pantri.Iot.Contract;
 using Pantri.Iot.Domain;
 using Pantri.Iot.Gateway.Pipeline;
+using Pantri.Iot.Gateway.Security;
 
 namespace Pantri.Iot.Gateway.Setup;
 
 /// <summary>The household setup API (devices, instructions, pairing, trigger points, order states) as calls: each
 /// builds one <see cref="SetupCommand{T}"/> and hands it to the writer.</summary>
-public sealed class SetupService(CommandWriter writer)
+public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync credentials)
 {
     /// <summary>Runs any setup command on the writer (households, users, devices…).</summary>
     public Task<SetupResult<T>> RunAsync<T>(SetupCommand<T> command, CancellationToken cancellationToken) =>
         writer.SubmitAsync(command, cancellationToken);
 
-    /// <summary>Creates a device in an account with a gateway-assigned id; its key is returned once.</summary>
-    public Task<SetupResult<DeviceWithKey>> CreateDeviceAsync(string accountId, string name, CancellationToken cancellationToken) =>
-        writer.SubmitAsync(new CreateDevice(accountId, name), cancellationToken);
+    /// <summary>Creates a device in an account with a gateway-assigned id; its key is returned once. With an external
+    /// broker the device's credentials reach the broker before the key is returned; when they could not, the call
+    /// answers 503 and the device must be re-keyed (the key was never shown).</summary>
+    public async Task<SetupResult<DeviceWithKey>> CreateDeviceAsync(string accountId, string name, CancellationToken cancellationToken)
+    {
+        var created = await writer.SubmitAsync(new CreateDevice(accountId, name), cancellationToken).ConfigureAwait(false);
+        if (created.Value is { } device)
+        {
+            try
+            {
+                await credentials.DeviceCreatedAsync(device.DeviceId, device.DeviceKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                return SetupResult.Fail<DeviceWithKey>(StatusCodes.Status503ServiceUnavailable, "the device was created but the broker did not take its credentials (" + ex.Message + "); re-key it");
+            }
+        }
+
+        return created;
+    }
+
+    /// <summary>Gives a device a new key (returned once); the old one stops working here at once and, with an external
+    /// broker, at the broker before the new key is returned (503 when the broker did not take it: rotate again).</summary>
+    public async Task<SetupResult<DeviceWithKey>> RotateDeviceKeyAsync(string accountId, string deviceId, CancellationToken cancellationToken)
+    {
+        var rotated = await writer.SubmitAsync(new RotateDeviceKey(accountId, deviceId), cancellationToken).ConfigureAwait(false);
+        if (rotated.Value is { } device)
+        {
+            try
+            {
+                await credentials.KeyChangedAsync(device.DeviceId, device.DeviceKey, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                return SetupResult.Fail<DeviceWithKey>(StatusCodes.Status503ServiceUnavailable, "the key was changed but the broker did not take it (" + ex.Message + "); rotate it again");
+            }
+        }
+
+        return rotated;
+    }
+
+    /// <summary>Revokes a device; with an external broker its client is removed there too (the gateway refuses a
+    /// revoked device's commands either way).</summary>
+    public async Task<SetupResult<DeviceView>> RevokeDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken)
+    {
+        var revoked = await writer.SubmitAsync(new RevokeDevice(accountId, deviceId), cancellationToken).ConfigureAwait(false);
+        if (revoked.Value is { } device)
+        {
+            try
+            {
+                await credentials.DeviceRemovedAsync(device.DeviceId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
+            {
+                return SetupResult.Fail<DeviceView>(StatusCodes.Status503ServiceUnavailable, "the device was revoked here but the broker did not remove it (" + ex.Message + "); its commands are refused, remove its client at the broker");
+            }
+        }
+
+        return revoked;
+    }
 
     /// <summary>Creates an instruction (optionally tracked, optionally paired).</summary>
     public Task<SetupResult<InstructionView>> CreateInstructionAsync(string accountId, NewInstruction body, CancellationToken cancellationToken)

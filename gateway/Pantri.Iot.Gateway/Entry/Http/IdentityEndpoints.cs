@@ -31,15 +31,15 @@ public static class IdentityEndpoints
         v1.MapGet("/devices", (ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new ListDevices(account), ct))).Answers<IReadOnlyList<DeviceView>>();
         v1.MapPost("/devices", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithBodyAsync<NameBody, DeviceWithKey>(http, user, claims, (account, body) => setup.RunAsync(new CreateDevice(account, body.Name), ct), ownerOnly: true)).Takes<NameBody>().Answers<DeviceWithKey>(StatusCodes.Status201Created);
+            SetupEndpoints.WithBodyAsync<NameBody, DeviceWithKey>(http, user, claims, (account, body) => setup.CreateDeviceAsync(account, body.Name, ct), ownerOnly: true)).Takes<NameBody>().Answers<DeviceWithKey>(StatusCodes.Status201Created);
         v1.MapGet("/devices/{deviceId}", (string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new GetDevice(account, deviceId), ct))).Answers<DeviceView>();
         v1.MapPut("/devices/{deviceId}", (string deviceId, HttpContext http, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
             SetupEndpoints.WithBodyAsync<NameBody, DeviceView>(http, user, claims, (account, body) => setup.RunAsync(new RenameDevice(account, deviceId, body.Name), ct), ownerOnly: true)).Takes<NameBody>().Answers<DeviceView>();
         v1.MapPost("/devices/{deviceId}/rotate-key", (string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RotateDeviceKey(account, deviceId), ct), ownerOnly: true)).Answers<DeviceWithKey>();
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RotateDeviceKeyAsync(account, deviceId, ct), ownerOnly: true)).Answers<DeviceWithKey>();
         v1.MapDelete("/devices/{deviceId}", (string deviceId, ClaimsPrincipal user, AccountClaims claims, SetupService setup, CancellationToken ct) =>
-            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RunAsync(new RevokeDevice(account, deviceId), ct), ownerOnly: true)).Answers<DeviceView>();
+            SetupEndpoints.WithAccountAsync(user, claims, account => setup.RevokeDeviceAsync(account, deviceId, ct), ownerOnly: true)).Answers<DeviceView>();
         return app;
     }
 }
