@@ -5,8 +5,13 @@ public sealed partial class ReplenishmentLedger
     /// <summary>Takes in entities another writer stored (gateway instances sharing one database), replacing this
     /// ledger's copies: a device, an instruction with its pairings, an order opened or closed elsewhere. Called between
     /// commands only (nothing is journaled or recorded: these changes are already stored).</summary>
-    public void Refresh(IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders)
+    public void Refresh(IEnumerable<Device> devices, IEnumerable<Instruction> instructions, IEnumerable<Order> orders, IEnumerable<HouseholdSafeguards>? safeguards = null)
     {
+        foreach (var household in safeguards ?? [])
+        {
+            _safeguards[household.AccountId] = household;
+        }
+
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(instructions);
         ArgumentNullException.ThrowIfNull(orders);

@@ -430,7 +430,14 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     // Between batches: entities and RequestIds other gateway instances stored, so this batch decides on them too.
     private void TakeIn(UnitOfWork work, SharedChanges changes)
     {
-        work.Ledger.Refresh(changes.Devices, changes.Instructions, changes.Orders);
+        if (changes.SetupChanged)
+        {
+            // Households, users, pairing codes or deletions: rare, and a deleted row cannot be taken in.
+            Reload(work);
+            return;
+        }
+
+        work.Ledger.Refresh(changes.Devices, changes.Instructions, changes.Orders, changes.Safeguards);
         _directory.Apply(changes.Devices);
         _idempotency!.Merge(changes.CommandKeys);
         work.Meta.ReservedUpTo = Math.Max(work.Meta.ReservedUpTo, changes.ReservedUpTo);

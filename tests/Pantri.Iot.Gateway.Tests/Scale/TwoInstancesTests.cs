@@ -159,13 +159,15 @@ public sealed class TwoInstancesTests
         }
     }
 
-    private static async Task<(string DeviceId, string Key, long InstructionRef)> ProvisionAsync(Uri httpBase, string userAuth, string deviceId)
+    private static async Task<(string DeviceId, string Key, long InstructionRef)> ProvisionAsync(Uri httpBase, string userAuth, string name)
     {
         using var http = new HttpClient { BaseAddress = httpBase };
         http.DefaultRequestHeaders.Add("User_Auth", userAuth);
-        var device = await http.PostAsJsonAsync("/v1/devices", new { DeviceId = deviceId });
+        var device = await http.PostAsJsonAsync("/v1/devices", new { Name = name });
         Assert.That(device.IsSuccessStatusCode, Is.True, await device.Content.ReadAsStringAsync());
         using var created = JsonDocument.Parse(await device.Content.ReadAsStringAsync());
+        // The gateway assigns the id; the name is only a label.
+        var deviceId = created.RootElement.GetProperty("DeviceId").GetString()!;
         var instruction = await http.PostAsJsonAsync("/v1/instructions", new { Product = "Tea", Retailer = "shop", DeviceIds = new[] { deviceId } });
         Assert.That(instruction.IsSuccessStatusCode, Is.True, await instruction.Content.ReadAsStringAsync());
         using var body = JsonDocument.Parse(await instruction.Content.ReadAsStringAsync());

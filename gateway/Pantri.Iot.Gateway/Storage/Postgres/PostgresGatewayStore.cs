@@ -17,7 +17,7 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
 {
     private const string Unique = "23505";
 
-    private static readonly string[] OpenStates = [nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
+    private static readonly string[] OpenStates = [nameof(OrderState.AwaitingApproval), nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
 
     private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
@@ -31,6 +31,8 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
     private long _lockedReservedUpTo;
     private long _seenChangeSeq = -1;
     private long _seenReservedUpTo = -1;
+    private long _lockedSetupSeq;
+    private long _seenSetupSeq = -1;
 
     /// <summary>Connects and brings the schema up to date (throws when the database cannot be reached or migrated).</summary>
     public PostgresGatewayStore(string connectionString, TimeSpan idempotencyWindow)
@@ -55,14 +57,19 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         using var connection = _dataSource.OpenConnection();
         // One snapshot: the meta row's change_seq and the rows read belong together.
         using var transaction = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-        var (meta, changeSeq) = ReadMeta(connection, transaction) ?? (new GatewayMeta(), 0);
+        var (meta, changeSeq, setupSeq) = ReadMeta(connection, transaction) ?? (new GatewayMeta(), 0, 0);
         var devices = ReadDocs<Device>(connection, transaction, "SELECT doc FROM pantri_devices");
         var instructions = ReadDocs<Instruction>(connection, transaction, "SELECT doc FROM pantri_instructions");
         var open = ReadDocs<Order>(connection, transaction, "SELECT doc FROM pantri_orders WHERE state = ANY(@states)", p => p.AddWithValue("states", OpenStates));
+        var safeguards = ReadDocs<HouseholdSafeguards>(connection, transaction, "SELECT doc FROM pantri_safeguards");
+        var households = ReadDocs<Household>(connection, transaction, "SELECT doc FROM pantri_households");
+        var users = ReadDocs<HouseholdUser>(connection, transaction, "SELECT doc FROM pantri_users");
+        var codes = ReadDocs<PairingCode>(connection, transaction, "SELECT doc FROM pantri_pairing_codes");
         transaction.Commit();
         _seenChangeSeq = changeSeq;
         _seenReservedUpTo = meta.ReservedUpTo;
-        return new StoredState(devices, instructions, open, meta);
+        _seenSetupSeq = setupSeq;
+        return new StoredState(devices, instructions, open, meta, safeguards) { Households = households, Users = users, PairingCodes = codes };
     }
 
     /// <inheritdoc/>
@@ -81,14 +88,16 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         try
         {
             _batchTransaction = _batchConnection.BeginTransaction();
-            (_lockedChangeSeq, _lockedReservedUpTo) = LockMeta(_batchConnection, _batchTransaction);
+            (_lockedChangeSeq, _lockedReservedUpTo, _lockedSetupSeq) = LockMeta(_batchConnection, _batchTransaction);
             if (_lockedChangeSeq == _seenChangeSeq)
             {
                 return null;
             }
 
             // Under the lock nobody else commits: what changed since this instance last looked is exactly this.
-            var changes = ReadChanges(_batchConnection, _batchTransaction, _seenChangeSeq, _lockedReservedUpTo);
+            var changes = _lockedSetupSeq != _seenSetupSeq
+                ? new SharedChanges([], [], [], [], _lockedReservedUpTo, SetupChanged: true)
+                : ReadChanges(_batchConnection, _batchTransaction, _seenChangeSeq, _lockedReservedUpTo);
             _seenChangeSeq = _lockedChangeSeq;
             _seenReservedUpTo = _lockedReservedUpTo;
             return changes;
@@ -117,7 +126,8 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
             }
         }
 
-        return new SharedChanges(devices, instructions, orders, keys, reservedUpTo);
+        var safeguards = ReadDocs<HouseholdSafeguards>(connection, transaction, "SELECT doc FROM pantri_safeguards WHERE change_seq > @since", Since);
+        return new SharedChanges(devices, instructions, orders, keys, reservedUpTo, safeguards);
     }
 
     /// <inheritdoc/>
@@ -157,15 +167,16 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         {
             _batchConnection = _dataSource.OpenConnection();
             _batchTransaction = _batchConnection.BeginTransaction();
-            (_lockedChangeSeq, _lockedReservedUpTo) = LockMeta(_batchConnection, _batchTransaction);
+            (_lockedChangeSeq, _lockedReservedUpTo, _lockedSetupSeq) = LockMeta(_batchConnection, _batchTransaction);
         }
 
         var connection = _batchConnection!;
         var transaction = _batchTransaction;
         try
         {
+            var setup = batch.Households.Count > 0 || batch.Users.Count > 0 || batch.PairingCodes.Count > 0 || batch.InstructionsDeleted.Count > 0;
             var metaOnly = batch.Meta is not null && batch.Devices.Count == 0 && batch.Instructions.Count == 0 && batch.Orders.Count == 0
-                && batch.Outbox.Count == 0 && batch.OutboxDone.Count == 0 && batch.Commands.Count == 0;
+                && batch.Safeguards.Count == 0 && !setup && batch.Outbox.Count == 0 && batch.OutboxDone.Count == 0 && batch.Commands.Count == 0;
             if (metaOnly ? _lockedReservedUpTo != _seenReservedUpTo : _lockedChangeSeq != _seenChangeSeq)
             {
                 throw new StoreConflictException("another gateway instance wrote since this one last read the state");
@@ -174,9 +185,10 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
             using var write = new NpgsqlBatch(connection, transaction);
             var nextSeq = _lockedChangeSeq + 1;
             AddWrites(write, batch, nextSeq);
+            var setupSeq = setup ? ", setup_seq = setup_seq + 1" : string.Empty;
             var meta = new NpgsqlBatchCommand(batch.Meta is null
-                ? "UPDATE pantri_meta SET change_seq = @seq WHERE id = 'meta'"
-                : "UPDATE pantri_meta SET change_seq = @seq, reserved_up_to = @reserved, doc = @doc WHERE id = 'meta'");
+                ? $"UPDATE pantri_meta SET change_seq = @seq{setupSeq} WHERE id = 'meta'"
+                : $"UPDATE pantri_meta SET change_seq = @seq{setupSeq}, reserved_up_to = @reserved, doc = @doc WHERE id = 'meta'");
             meta.Parameters.AddWithValue("seq", nextSeq);
             if (batch.Meta is { } m)
             {
@@ -192,6 +204,10 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
             if (_lockedChangeSeq == _seenChangeSeq)
             {
                 _seenChangeSeq = nextSeq;
+                if (setup)
+                {
+                    _seenSetupSeq = _lockedSetupSeq + 1;
+                }
             }
 
             if (batch.Meta is not null)
@@ -271,6 +287,10 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         });
 
     /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) =>
+        Query<Order>("SELECT doc FROM pantri_orders WHERE doc->>'CancelRequestedAt' IS NOT NULL ORDER BY doc->>'CancelRequestedAt' LIMIT @limit", p => p.AddWithValue("limit", limit));
+
+    /// <inheritdoc/>
     public IReadOnlyList<OutboxEntry> PendingSubmissions(int limit) =>
         ReadOutbox("SELECT order_ref, retailer, queued_at FROM pantri_outbox ORDER BY queued_at LIMIT @limit", p => p.AddWithValue("limit", limit));
 
@@ -320,6 +340,39 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
             command.Parameters.AddWithValue("seq", changeSeq);
             command.Parameters.Add(Jsonb("doc", instruction));
             write.BatchCommands.Add(command);
+        }
+
+        foreach (var reference in batch.InstructionsDeleted)
+        {
+            var command = new NpgsqlBatchCommand("DELETE FROM pantri_instructions WHERE ref = @ref");
+            command.Parameters.AddWithValue("ref", reference);
+            write.BatchCommands.Add(command);
+        }
+
+        foreach (var (accountId, household) in batch.Households)
+        {
+            write.BatchCommands.Add(household is null
+                ? Delete("pantri_households", "account_id", accountId)
+                : Upsert("pantri_households", "account_id", accountId, null, changeSeq, household));
+        }
+
+        foreach (var (key, user) in batch.Users)
+        {
+            write.BatchCommands.Add(user is null
+                ? Delete("pantri_users", "key", key)
+                : Upsert("pantri_users", "key", key, user.AccountId, changeSeq, user));
+        }
+
+        foreach (var (hash, code) in batch.PairingCodes)
+        {
+            write.BatchCommands.Add(code is null
+                ? Delete("pantri_pairing_codes", "code_hash", hash)
+                : Upsert("pantri_pairing_codes", "code_hash", hash, null, changeSeq, code));
+        }
+
+        foreach (var (accountId, safeguards) in batch.Safeguards)
+        {
+            write.BatchCommands.Add(Upsert("pantri_safeguards", "account_id", accountId, null, changeSeq, safeguards));
         }
 
         // Orders that closed first, so an instruction's new open order never meets its old one in the unique index.
@@ -387,21 +440,46 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         }
     }
 
-    private static (long ChangeSeq, long ReservedUpTo) LockMeta(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    // Table and column names are this class's constants, never input.
+    private static NpgsqlBatchCommand Upsert<T>(string table, string keyColumn, string key, string? accountId, long changeSeq, T doc)
     {
-        using var command = new NpgsqlCommand("SELECT change_seq, reserved_up_to FROM pantri_meta WHERE id = 'meta' FOR UPDATE", connection, transaction);
+        var account = accountId is null ? string.Empty : ", account_id";
+        var accountValue = accountId is null ? string.Empty : ", @account";
+        var accountUpdate = accountId is null ? string.Empty : ", account_id = EXCLUDED.account_id";
+        var command = new NpgsqlBatchCommand($"INSERT INTO {table} ({keyColumn}{account}, change_seq, doc) VALUES (@key{accountValue}, @seq, @doc) ON CONFLICT ({keyColumn}) DO UPDATE SET change_seq = EXCLUDED.change_seq, doc = EXCLUDED.doc{accountUpdate}");
+        command.Parameters.AddWithValue("key", key);
+        if (accountId is not null)
+        {
+            command.Parameters.AddWithValue("account", accountId);
+        }
+
+        command.Parameters.AddWithValue("seq", changeSeq);
+        command.Parameters.Add(Jsonb("doc", doc));
+        return command;
+    }
+
+    private static NpgsqlBatchCommand Delete(string table, string keyColumn, string key)
+    {
+        var command = new NpgsqlBatchCommand($"DELETE FROM {table} WHERE {keyColumn} = @key");
+        command.Parameters.AddWithValue("key", key);
+        return command;
+    }
+
+    private static (long ChangeSeq, long ReservedUpTo, long SetupSeq) LockMeta(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        using var command = new NpgsqlCommand("SELECT change_seq, reserved_up_to, setup_seq FROM pantri_meta WHERE id = 'meta' FOR UPDATE", connection, transaction);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
             throw new InvalidOperationException("pantri_meta has no row: the schema was not migrated");
         }
 
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
-    private static (GatewayMeta Meta, long ChangeSeq)? ReadMeta(NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    private static (GatewayMeta Meta, long ChangeSeq, long SetupSeq)? ReadMeta(NpgsqlConnection connection, NpgsqlTransaction? transaction)
     {
-        using var command = new NpgsqlCommand("SELECT doc, reserved_up_to, change_seq FROM pantri_meta WHERE id = 'meta'", connection, transaction);
+        using var command = new NpgsqlCommand("SELECT doc, reserved_up_to, change_seq, setup_seq FROM pantri_meta WHERE id = 'meta'", connection, transaction);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
         {
@@ -411,7 +489,7 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         var meta = JsonSerializer.Deserialize<GatewayMeta>(reader.GetString(0), Json) ?? new GatewayMeta();
         meta.Id = GatewayMeta.DocumentId;
         meta.ReservedUpTo = reader.GetInt64(1);
-        return (meta, reader.GetInt64(2));
+        return (meta, reader.GetInt64(2), reader.GetInt64(3));
     }
 
     private static List<T> ReadDocs<T>(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Action<NpgsqlParameterCollection>? parameters = null)

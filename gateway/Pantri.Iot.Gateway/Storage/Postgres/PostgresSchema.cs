@@ -75,6 +75,38 @@ public static class PostgresSchema
         CREATE INDEX pantri_commands_by_time ON pantri_commands (at) WHERE idempotency_key IS NOT NULL;
         INSERT INTO pantri_meta (id, reserved_up_to, change_seq, doc) VALUES ('meta', 0, 0, '{}'::jsonb);
         """,
+        """
+        -- Households, users, pairing codes and safeguards. Households, users, pairing codes and instruction deletions
+        -- are rare setup changes: a commit that has one bumps setup_seq, and an instance that sees it move reloads its
+        -- state instead of taking in rows (a deleted row leaves nothing to take in). Safeguards change with spending,
+        -- so they are taken in row by row like orders.
+        CREATE TABLE pantri_households (
+            account_id text PRIMARY KEY,
+            change_seq bigint NOT NULL,
+            doc jsonb NOT NULL);
+        CREATE TABLE pantri_users (
+            key text PRIMARY KEY,
+            account_id text NOT NULL,
+            change_seq bigint NOT NULL,
+            doc jsonb NOT NULL);
+        CREATE TABLE pantri_pairing_codes (
+            code_hash text PRIMARY KEY,
+            change_seq bigint NOT NULL,
+            doc jsonb NOT NULL);
+        CREATE TABLE pantri_safeguards (
+            account_id text PRIMARY KEY,
+            change_seq bigint NOT NULL,
+            doc jsonb NOT NULL);
+        CREATE INDEX pantri_safeguards_by_change ON pantri_safeguards (change_seq);
+        ALTER TABLE pantri_meta ADD COLUMN setup_seq bigint NOT NULL DEFAULT 0;
+        -- An order awaiting the household's approval is open too: still one open order per instruction.
+        DROP INDEX pantri_orders_one_open_per_instruction;
+        CREATE UNIQUE INDEX pantri_orders_one_open_per_instruction ON pantri_orders (instruction_ref)
+            WHERE state IN ('AwaitingApproval', 'Placed', 'Submitted', 'Confirmed', 'Shipped');
+        -- Household cancels still to forward to the retailer.
+        CREATE INDEX pantri_orders_awaiting_cancel ON pantri_orders ((doc->>'CancelRequestedAt'))
+            WHERE doc->>'CancelRequestedAt' IS NOT NULL;
+        """,
     ];
 
     /// <summary>Applies the migrations the database lacks; returns the schema version now in force.</summary>

@@ -115,12 +115,14 @@ public sealed class MosquittoExternalBrokerTests
         Assert.That(output, Does.Not.Contain("trigger"), output);
     }
 
-    private async Task<(string DeviceId, string Key, long InstructionRef)> ProvisionAsync(string deviceId)
+    private async Task<(string DeviceId, string Key, long InstructionRef)> ProvisionAsync(string name)
     {
         using var http = _gateway.Http(_userAuth);
-        var device = await http.PostAsJsonAsync("/v1/devices", new { DeviceId = deviceId });
+        var device = await http.PostAsJsonAsync("/v1/devices", new { Name = name });
         Assert.That(device.StatusCode, Is.EqualTo(HttpStatusCode.OK).Or.EqualTo(HttpStatusCode.Created), await device.Content.ReadAsStringAsync());
         using var created = JsonDocument.Parse(await device.Content.ReadAsStringAsync());
+        // The gateway assigns the id; the name is only a label.
+        var deviceId = created.RootElement.GetProperty("DeviceId").GetString()!;
         var key = created.RootElement.GetProperty("Device_Key").GetString()!;
         var instruction = await http.PostAsJsonAsync("/v1/instructions", new { Product = "Tea", Retailer = "shop", DeviceIds = new[] { deviceId } });
         Assert.That(instruction.IsSuccessStatusCode, Is.True, await instruction.Content.ReadAsStringAsync());
