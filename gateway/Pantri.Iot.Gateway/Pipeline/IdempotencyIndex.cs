@@ -93,7 +93,20 @@ internal sealed class IdempotencyIndex(IGatewayStore store, TimeSpan window, int
         }
         finally
         {
+            Forget(path);
+        }
+    }
+
+    // A snapshot left behind is harmless (the next start checks it against storage again), so failing to delete it
+    // must not stop this one.
+    private static void Forget(string path)
+    {
+        try
+        {
             File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
         }
     }
 
