@@ -106,6 +106,75 @@ public sealed class IdempotencyIndexTests
 
     [Test]
     [Category("Integration")]
+    public void The_keys_saved_at_a_clean_stop_cover_the_whole_window_at_the_next_start_and_are_used_once()
+    {
+        WithStore(25, (store, dir) =>
+        {
+            var now = T0.AddHours(1);
+            var path = Path.Combine(dir, "keys.bin");
+            var full = new IdempotencyIndex(store, TimeSpan.FromHours(24));
+            full.Load(now);
+            full.Save(path);
+
+            var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10);
+            var restored = next.Load(now, path);
+
+            Assert.That(restored, Is.EqualTo(25));
+            Assert.That(next.CoveredSince, Is.EqualTo(full.CoveredSince).And.LessThanOrEqualTo(T0), "covered as the full load was, not from the 10th key");
+            Assert.That(next.Find("dev\nr1", now)?.Sequence, Is.EqualTo(1));
+            Assert.That(next.Find("dev\nr26", now), Is.Null);
+            Assert.That(File.Exists(path), Is.False, "used once");
+        });
+    }
+
+    [Test]
+    [Category("Integration")]
+    public void Saved_keys_are_ignored_when_a_command_was_stored_after_them()
+    {
+        WithStore(25, (store, dir) =>
+        {
+            var now = T0.AddHours(1);
+            var path = Path.Combine(dir, "keys.bin");
+            var full = new IdempotencyIndex(store, TimeSpan.FromHours(24));
+            full.Load(now);
+            full.Save(path);
+            var later = new Gateway.Storage.WriteBatch();
+            later.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = 26, CommandRef = 26, IdempotencyKey = "dev\nr26", Kind = "level", At = T0.AddMinutes(26), Ack = [1] });
+            store.Commit(later);
+
+            var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10);
+            var restored = next.Load(now, path);
+
+            Assert.That(restored, Is.Null);
+            Assert.That(next.CoveredSince, Is.GreaterThan(T0.AddMinutes(16)), "the newest 10 were read instead");
+            Assert.That(next.Find("dev\nr26", now)?.Sequence, Is.EqualTo(26), "the command the snapshot lacked is a replay, not new");
+        });
+    }
+
+    private static void WithStore(int commands, Action<Gateway.Storage.LiteDbGatewayStore, string> test)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "pantri-window-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            using var store = new Gateway.Storage.LiteDbGatewayStore(Path.Combine(dir, "pantri.db"));
+            var batch = new Gateway.Storage.WriteBatch();
+            for (var i = 1; i <= commands; i++)
+            {
+                batch.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = i, CommandRef = i, IdempotencyKey = $"dev\nr{i}", Kind = "level", At = T0.AddMinutes(i), Ack = [1] });
+            }
+
+            store.Commit(batch);
+            test(store, dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    [Category("Integration")]
     public async Task A_request_id_used_before_a_restart_still_replays_after_it()
     {
         await using var gateway = await TestGateway.StartAsync();

@@ -104,7 +104,10 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         {
             // Everything the writer decides with is read here, so damage anywhere in it refuses the start.
             state = _store.Load();
-            idempotency.Load(_time.GetUtcNow());
+            if (idempotency.Load(_time.GetUtcNow(), KeySnapshotPath) is { } restored)
+            {
+                LogKeysRestored(_logger, restored);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -136,8 +139,28 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        _thread?.Join(TimeSpan.FromSeconds(10));
+        if (_thread?.Join(TimeSpan.FromSeconds(10)) == true && !_storageDown)
+        {
+            SaveKeys();
+        }
+
         return Task.CompletedTask;
+    }
+
+    // Where the idempotency keys are kept across a clean restart, so the next start need not read the window.
+    private string KeySnapshotPath => Path.Combine(_options.DataDirectory, "idempotency-window.bin");
+
+    // The writer has stopped: nothing commits any more, so the keys held are exactly the stored ones.
+    private void SaveKeys()
+    {
+        try
+        {
+            _idempotency?.Save(KeySnapshotPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogKeysNotSaved(_logger, ex);
+        }
     }
 
     /// <inheritdoc/>
@@ -481,6 +504,12 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Command queue full or writer not started; answering 503")]
     private static partial void LogQueueFull(ILogger logger);
+
+    [LoggerMessage(EventId = 3350, Level = LogLevel.Information, Message = "Idempotency keys restored from the snapshot of the last clean stop: {Keys} keys")]
+    private static partial void LogKeysRestored(ILogger logger, int keys);
+
+    [LoggerMessage(EventId = 3351, Level = LogLevel.Warning, Message = "The idempotency keys could not be saved for the next start; it reads the newest from storage instead")]
+    private static partial void LogKeysNotSaved(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "Storage unavailable: commands get 503 until it recovers; reopening it in {Delay}")]
     private static partial void LogStorageDown(ILogger logger, TimeSpan delay);

@@ -55,6 +55,45 @@ internal sealed class RecentCommandKeys(int capacity)
         }
     }
 
+    /// <summary>Writes the coverage and every entry, oldest first, for <see cref="ReadFrom"/>.</summary>
+    public void WriteTo(BinaryWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        output.Write(CoveredSince.UtcTicks);
+        output.Write(_byAge.Count);
+        foreach (var (hash, sequence, atTicks) in _byAge)
+        {
+            output.Write(hash);
+            output.Write(sequence);
+            output.Write(atTicks);
+        }
+    }
+
+    /// <summary>Replaces what is held with what <see cref="WriteTo"/> wrote.</summary>
+    /// <exception cref="InvalidDataException">The count is out of range.</exception>
+    public void ReadFrom(BinaryReader input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        _byHash.Clear();
+        _byAge.Clear();
+        CoveredSince = DateTimeOffset.MaxValue;
+        var covered = input.ReadInt64();
+        var count = input.ReadInt32();
+        if (count < 0 || count > Capacity || covered < DateTimeOffset.MinValue.UtcTicks || covered > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            throw new InvalidDataException("not a key index snapshot");
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var (hash, sequence, atTicks) = (input.ReadUInt64(), input.ReadInt64(), input.ReadInt64());
+            _byHash[hash] = (sequence, atTicks);
+            _byAge.Enqueue((hash, sequence, atTicks));
+        }
+
+        CoveredSince = new DateTimeOffset(covered, TimeSpan.Zero);
+    }
+
     /// <summary>Records a committed command.</summary>
     public void Add(string key, long sequence, DateTimeOffset at)
     {

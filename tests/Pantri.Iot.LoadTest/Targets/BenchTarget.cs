@@ -94,6 +94,19 @@ public sealed class BenchTarget : IAsyncDisposable
         await LaunchAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Stops the target gracefully and starts it again on the same port and data; returns once it listens.</summary>
+    public async Task RestartCleanlyAsync(CancellationToken cancellationToken)
+    {
+        if (_spawn is null)
+        {
+            throw new InvalidOperationException("a remote target cannot be restarted by the harness");
+        }
+
+        await StopAsync().ConfigureAwait(false);
+        _child?.Dispose();
+        await LaunchAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the target gracefully (its storage then closes cleanly for checking).</summary>
     public async Task StopAsync()
     {
