@@ -138,18 +138,23 @@ public sealed partial class ExternalBrokerConnection : BackgroundService, IGatew
     }
 
     /// <inheritdoc/>
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_client.IsConnected)
-        {
-            await _client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <inheritdoc/>
     public override void Dispose()
     {
+        // Not at StopAsync: this service stops first (registered last), and the outbound publisher and the writer,
+        // stopping after it, still publish what they drain. The host disposes singletons once every service stopped.
+        if (_client.IsConnected)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                _client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
+            {
+                // The broker drops the connection anyway.
+            }
+        }
+
         _client.Dispose();
         _connectLock.Dispose();
         base.Dispose();
