@@ -13,6 +13,7 @@ namespace Pantri.Iot.Gateway.Entry.ExternalBroker;
 public sealed partial class ExternalBrokerConnection : BackgroundService, IGatewayPublisher
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly string PresencePrefix = Pantri.Iot.Contract.Topics.OpsDevice(string.Empty);
 
     private readonly ExternalBrokerOptions _options;
     private readonly ILogger<ExternalBrokerConnection> _logger;
@@ -64,6 +65,14 @@ public sealed partial class ExternalBrokerConnection : BackgroundService, IGatew
     public async Task PublishAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (message.Topic.StartsWith(PresencePrefix, StringComparison.Ordinal))
+        {
+            // Presence comes from the broker's connection events, which an external broker does not give its clients:
+            // the rebuild's "offline, gateway restarted" would mark devices connected to the broker offline whenever
+            // an instance starts. External mode publishes no presence (README: Running beyond one machine).
+            return;
+        }
+
         await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(message.Topic)

@@ -120,6 +120,17 @@ public sealed class MosquittoExternalBrokerTests
         Assert.That(output, Does.Not.Contain("trigger"), output);
     }
 
+    [Test]
+    public async Task The_ops_state_reaches_Mosquitto_retained_but_no_made_up_presence()
+    {
+        // The gateway's user holds the plugin's admin role, which may read everything: as an ops dashboard would see it.
+        var (_, output) = await _broker!.RunClientAsync("mosquitto_sub", TimeSpan.FromSeconds(5), "-u", MosquittoBroker.GatewayUser, "-P", _broker.GatewayPassword,
+            "-V", "mqttv5", "-W", "2", "--retained-only", "-v", "-t", "pantri/v1/ops/#");
+
+        Assert.That(output, Does.Contain($"pantri/v1/ops/inventory/{DemoCredentials.JarRef}"), output);
+        Assert.That(output, Does.Not.Contain("pantri/v1/ops/devices/"), "an instance's start must not mark devices connected to the broker offline");
+    }
+
     private async Task<(string DeviceId, string Key, long InstructionRef)> ProvisionAsync(string deviceId)
     {
         using var http = _gateway!.Http(_userAuth);
