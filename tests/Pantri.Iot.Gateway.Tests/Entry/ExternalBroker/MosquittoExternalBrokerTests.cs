@@ -131,6 +131,22 @@ public sealed class MosquittoExternalBrokerTests
         Assert.That(output, Does.Not.Contain("pantri/v1/ops/devices/"), "an instance's start must not mark devices connected to the broker offline");
     }
 
+    [Test]
+    public async Task With_Mosquitto_down_creating_a_device_answers_503_and_shows_no_key()
+    {
+        var broker = await MosquittoBroker.StartAsync();
+        await using var gateway = await TestGateway.StartAsync(ExternalArgs(broker));
+        broker.Dispose();
+        using var http = gateway.Http(gateway.Demo.UserAuth);
+
+        var response = await http.PostAsJsonAsync("/v1/devices", new { DeviceId = "no-broker" });
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(503), body);
+        Assert.That(body, Does.Not.Contain("Device_Key"));
+        Assert.That(body, Does.Contain("re-key"));
+    }
+
     private async Task<(string DeviceId, string Key, long InstructionRef)> ProvisionAsync(string deviceId)
     {
         using var http = _gateway!.Http(_userAuth);
