@@ -13,6 +13,7 @@ namespace Pantri.Iot.Gateway.Entry.ExternalBroker;
 public sealed partial class ExternalBrokerConnection : BackgroundService, IGatewayPublisher
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly string PresencePrefix = Pantri.Iot.Contract.Topics.OpsDevice(string.Empty);
 
     private readonly ExternalBrokerOptions _options;
     private readonly ILogger<ExternalBrokerConnection> _logger;
@@ -64,6 +65,14 @@ public sealed partial class ExternalBrokerConnection : BackgroundService, IGatew
     public async Task PublishAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (message.Topic.StartsWith(PresencePrefix, StringComparison.Ordinal))
+        {
+            // Presence comes from the broker's connection events, which an external broker does not give its clients:
+            // the rebuild's "offline, gateway restarted" would mark devices connected to the broker offline whenever
+            // an instance starts. External mode publishes no presence (README: Running beyond one machine).
+            return;
+        }
+
         await EnsureConnectedAsync(cancellationToken).ConfigureAwait(false);
         var builder = new MqttApplicationMessageBuilder()
             .WithTopic(message.Topic)
@@ -138,18 +147,23 @@ public sealed partial class ExternalBrokerConnection : BackgroundService, IGatew
     }
 
     /// <inheritdoc/>
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        if (_client.IsConnected)
-        {
-            await _client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <inheritdoc/>
     public override void Dispose()
     {
+        // Not at StopAsync: this service stops first (registered last), and the outbound publisher and the writer,
+        // stopping after it, still publish what they drain. The host disposes singletons once every service stopped.
+        if (_client.IsConnected)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                _client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or MQTTnet.Exceptions.MqttCommunicationException or InvalidOperationException)
+            {
+                // The broker drops the connection anyway.
+            }
+        }
+
         _client.Dispose();
         _connectLock.Dispose();
         base.Dispose();
