@@ -117,6 +117,8 @@ internal sealed class InstructionSnapshot
     private bool? _approvalRequired;
     private DateTimeOffset? _pausedUntil;
     private decimal? _maxUnitPrice;
+    private List<RetailerChoice> _fallbackList = [];
+    private readonly List<RetailerChoice> _fallbacks = [];
     private List<string> _deviceIdList = [];
     private Tracking? _trackingObject;
 
@@ -132,6 +134,9 @@ internal sealed class InstructionSnapshot
         _approvalRequired = instruction.ApprovalRequired;
         _pausedUntil = instruction.PausedUntil;
         _maxUnitPrice = instruction.MaxUnitPrice;
+        _fallbackList = instruction.Fallbacks;
+        _fallbacks.Clear();
+        _fallbacks.AddRange(instruction.Fallbacks);
         _deviceIdList = instruction.DeviceIds;
         _deviceIds.Clear();
         _deviceIds.AddRange(instruction.DeviceIds);
@@ -153,6 +158,9 @@ internal sealed class InstructionSnapshot
         instruction.ApprovalRequired = _approvalRequired;
         instruction.PausedUntil = _pausedUntil;
         instruction.MaxUnitPrice = _maxUnitPrice;
+        _fallbackList.Clear();
+        _fallbackList.AddRange(_fallbacks);
+        instruction.Fallbacks = _fallbackList;
         _deviceIdList.Clear();
         _deviceIdList.AddRange(_deviceIds);
         instruction.DeviceIds = _deviceIdList;
@@ -230,6 +238,7 @@ internal sealed class OrderSnapshot
     private DateTimeOffset _createdAt;
     private DateTimeOffset _updatedAt;
     private DateTimeOffset? _sentAt;
+    private int _retailerIndex;
     private string? _cancelReason;
     private decimal? _unitPrice;
     private decimal? _amount;
@@ -261,6 +270,7 @@ internal sealed class OrderSnapshot
         _amount = order.Amount;
         _currency = order.Currency;
         _spendMonth = order.SpendMonth;
+        _retailerIndex = order.RetailerIndex;
         _cancelRequestedAt = order.CancelRequestedAt;
         _cancelRefusal = order.CancelRefusal;
         _historyList = order.History;
@@ -288,6 +298,7 @@ internal sealed class OrderSnapshot
         order.Amount = _amount;
         order.Currency = _currency;
         order.SpendMonth = _spendMonth;
+        order.RetailerIndex = _retailerIndex;
         order.CancelRequestedAt = _cancelRequestedAt;
         order.CancelRefusal = _cancelRefusal;
         _historyList.Clear();

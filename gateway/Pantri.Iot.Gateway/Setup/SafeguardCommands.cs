@@ -46,6 +46,26 @@ public sealed record ConfigureInstructionSafeguards(string AccountId, long Instr
     }
 }
 
+/// <summary>Sets the retailers an instruction falls back on.</summary>
+/// <param name="AccountId">The household.</param>
+/// <param name="InstructionRef">The instruction.</param>
+/// <param name="Body">The fallbacks.</param>
+public sealed record ConfigureFallbacks(string AccountId, long InstructionRef, FallbacksBody Body) : SetupCommand<RetailersView>
+{
+    /// <inheritdoc/>
+    public override SetupResult<RetailersView> Execute(UnitOfWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return SetupResult.From(work.Ledger.ConfigureFallbacks(AccountId, InstructionRef, Body.Fallbacks), i => new RetailersView
+        {
+            InstructionRef = i.Ref,
+            Retailer = i.Retailer,
+            Product = i.Product,
+            Fallbacks = i.Fallbacks,
+        });
+    }
+}
+
 /// <summary>The household approves (→ Placed, sent to the retailer) or declines (→ Cancelled) an order awaiting approval.</summary>
 /// <param name="AccountId">The household.</param>
 /// <param name="OrderRef">The order.</param>

@@ -32,6 +32,30 @@ public sealed record InstructionSafeguardsBody
     public decimal? MaxUnitPrice { get; init; }
 }
 
+/// <summary>The body of <c>PUT /v1/instructions/{ref}/retailers</c>: the fallback retailers, in order (replaced).</summary>
+public sealed record FallbacksBody
+{
+    /// <summary>Retailers to fall back on when the one before definitely rejects, each with its product reference.</summary>
+    public IReadOnlyList<Domain.RetailerChoice>? Fallbacks { get; init; }
+}
+
+/// <summary>An instruction's retailers as the API shows them: its own, then its fallbacks in order.</summary>
+public sealed record RetailersView
+{
+    /// <summary>The instruction.</summary>
+    [JsonPropertyName(FieldNames.InstructionRef)]
+    public long InstructionRef { get; init; }
+
+    /// <summary>Its own retailer (tried first).</summary>
+    public string Retailer { get; init; } = string.Empty;
+
+    /// <summary>Its own product.</summary>
+    public string Product { get; init; } = string.Empty;
+
+    /// <summary>The fallbacks, in order.</summary>
+    public IReadOnlyList<Domain.RetailerChoice> Fallbacks { get; init; } = [];
+}
+
 /// <summary>A household's safeguards as the API shows them, with this month's spending.</summary>
 public sealed record SafeguardsView
 {

@@ -20,6 +20,8 @@ public static class SafeguardEndpoints
             SetupEndpoints.WithBodyAsync<HouseholdSafeguardsBody, SafeguardsView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureSafeguards(account, body), ct)));
         v1.MapPut("/instructions/{instructionRef:long}/safeguards", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
             SetupEndpoints.WithBodyAsync<InstructionSafeguardsBody, InstructionSafeguardsView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureInstructionSafeguards(account, instructionRef, body), ct)));
+        v1.MapPut("/instructions/{instructionRef:long}/retailers", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithBodyAsync<FallbacksBody, RetailersView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureFallbacks(account, instructionRef, body), ct)));
         v1.MapPost("/orders/{orderRef:long}/approve", (long orderRef, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
             SetupEndpoints.WithAccountAsync<OrderStatus>(user, claims, account => writer.SubmitAsync(new AnswerApproval(account, orderRef, Approved: true, user.FindFirst("sub")?.Value ?? "app"), ct)));
         v1.MapPost("/orders/{orderRef:long}/decline", (long orderRef, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
