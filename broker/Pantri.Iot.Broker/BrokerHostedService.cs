@@ -25,7 +25,8 @@ public sealed class BrokerHostedService(
     IDeviceMessageHandler handler,
     IOptions<BrokerOptions> options,
     TimeProvider time,
-    ILogger<BrokerHostedService> logger) : IHostedService
+    ILogger<BrokerHostedService> logger,
+    IEnumerable<IPresenceObserver> presenceObservers) : IHostedService
 {
     private readonly BrokerOptions _options = options.Value;
     private readonly SessionOwners _sessionOwners = new();
@@ -350,6 +351,11 @@ public sealed class BrokerHostedService(
         }
 
         var presence = new DevicePresence { DeviceId = identity.Name, Status = status, LastSeen = time.GetUtcNow(), Reason = reason };
+        foreach (var observer in presenceObservers)
+        {
+            observer.PresenceChanged(identity.Name, status, reason, presence.LastSeen.Value);
+        }
+
         return broker.PublishAsync(new OutboundMessage(Topics.OpsDevice(identity.Name), ContractJson.Serialize(presence), Retain: true), CancellationToken.None);
     }
 

@@ -59,6 +59,7 @@ public static class GatewayBuilderExtensions
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HouseholdEvents>();
+        services.AddSingleton<IPresenceObserver, PresenceEvents>();
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         // After the writer (which loads storage): sends the outbox to the retailer, off the ack path.

@@ -100,6 +100,23 @@ public sealed class EventStreamTests
     }
 
     [Test]
+    public async Task A_household_hears_when_one_of_its_devices_goes_offline()
+    {
+        await using var gateway = await TestGateway.StartAsync();
+        using var mine = await OpenAsync(gateway, gateway.Demo.UserAuth);
+        using var theirs = await OpenAsync(gateway, gateway.Services.GetRequiredService<UserTokens>().Issue("someone-else", "other-household"));
+
+        var button = await gateway.ConnectButtonAsync();
+        await button.DisposeAsync();
+        var events = await mine.ReadAsync(1, TimeSpan.FromSeconds(5));
+
+        Assert.That(events.Select(e => e.Type), Is.EqualTo(new[] { "device-offline" }), "offline only: coming online is not news");
+        Assert.That(events[0].Data.GetProperty("DeviceId").GetString(), Is.EqualTo(DemoCredentials.Button));
+        Assert.That(events[0].Data.GetProperty("Status").GetString(), Is.EqualTo("offline"));
+        Assert.That(await theirs.ReadAsync(1, TimeSpan.FromMilliseconds(300)), Is.Empty);
+    }
+
+    [Test]
     public async Task A_household_may_hold_only_so_many_streams_and_a_closed_one_frees_its_place()
     {
         await using var gateway = await TestGateway.StartAsync(["--Pantri:Events:MaxStreamsPerHousehold=2"]);
