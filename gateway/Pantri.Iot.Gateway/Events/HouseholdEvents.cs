@@ -27,8 +27,8 @@ public sealed class HouseholdEvents(IOptions<EventOptions> options)
         var settings = options.Value;
         lock (_admission)
         {
-            var household = _streams.GetOrAdd(accountId, _ => new ConcurrentDictionary<Subscription, byte>());
-            if (household.Count >= settings.MaxStreamsPerHousehold)
+            // Checked before a household gets an entry: an entry means "listening" to the writer.
+            if (_streams.TryGetValue(accountId, out var existing) && existing.Count >= settings.MaxStreamsPerHousehold)
             {
                 return (null, StatusCodes.Status429TooManyRequests);
             }
@@ -37,6 +37,8 @@ public sealed class HouseholdEvents(IOptions<EventOptions> options)
             {
                 return (null, StatusCodes.Status503ServiceUnavailable);
             }
+
+            var household = _streams.GetOrAdd(accountId, _ => new ConcurrentDictionary<Subscription, byte>());
 
             var subscription = new Subscription(this, accountId, settings.StreamBuffer);
             household[subscription] = 0;

@@ -54,6 +54,7 @@ public sealed class EventStreamTests
 
             Assert.That(ack.Id, Is.EqualTo(AckIds.AwaitingApproval));
             Assert.That(eventLine, Is.Not.Null, "curl read the approval request");
+            TestContext.Out.WriteLine($"press -> curl read the approval request: {(eventLine!.Value.At - pressedAt).TotalMilliseconds:F1} ms");
             Assert.That(eventLine!.Value.At - pressedAt, Is.LessThan(TimeSpan.FromSeconds(1)), "within a second of the press");
             using var data = JsonDocument.Parse(dataLine!.Value.Line["data: ".Length..]);
             Assert.That(data.RootElement.GetProperty("OrderRef").GetInt64(), Is.EqualTo(ack.OrderRef));
