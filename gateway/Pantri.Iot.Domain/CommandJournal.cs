@@ -340,6 +340,8 @@ internal sealed class SafeguardsSnapshot
     private string _currency = string.Empty;
     private string? _spendMonth;
     private decimal _spent;
+    private string? _webhookUrl;
+    private string? _webhookSecret;
 
     public SafeguardsSnapshot Capture(HouseholdSafeguards safeguards)
     {
@@ -350,6 +352,8 @@ internal sealed class SafeguardsSnapshot
         _currency = safeguards.Currency;
         _spendMonth = safeguards.SpendMonth;
         _spent = safeguards.Spent;
+        _webhookUrl = safeguards.WebhookUrl;
+        _webhookSecret = safeguards.WebhookSecret;
         return this;
     }
 
@@ -362,5 +366,7 @@ internal sealed class SafeguardsSnapshot
         safeguards.Currency = _currency;
         safeguards.SpendMonth = _spendMonth;
         safeguards.Spent = _spent;
+        safeguards.WebhookUrl = _webhookUrl;
+        safeguards.WebhookSecret = _webhookSecret;
     }
 }

@@ -306,4 +306,36 @@ public sealed partial class ReplenishmentLedger
         Changed(order);
         return new OrderMoveResult(OrderMoveOutcome.Moved, order, null);
     }
+
+    /// <summary>Longest webhook URL.</summary>
+    public const int MaxWebhookUrlLength = 2000;
+
+    /// <summary>Sets (or, with a null <paramref name="url"/>, removes) the household's event webhook and its signing
+    /// secret. The URL must be absolute http(s) without user info; where it may point is the gateway's to enforce
+    /// when it sends (private networks are refused unless configured).</summary>
+    public LedgerOutcome<HouseholdSafeguards> ConfigureWebhook(string accountId, string? url, string secret)
+    {
+        if (url is not null && (url.Length > MaxWebhookUrlLength || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0 || url.Any(char.IsControl)))
+        {
+            return LedgerOutcome.Invalid<HouseholdSafeguards>(new FieldError("Url", "must be an absolute http(s) URL without user info, at most 2000 characters"));
+        }
+
+        var safeguards = _safeguards.GetValueOrDefault(accountId);
+        if (safeguards is null)
+        {
+            safeguards = new HouseholdSafeguards { AccountId = accountId };
+            _journal.Added(safeguards);
+            _safeguards[accountId] = safeguards;
+        }
+        else
+        {
+            _journal.Touch(safeguards);
+        }
+
+        safeguards.WebhookUrl = url;
+        safeguards.WebhookSecret = url is null ? null : secret;
+        Changed(safeguards);
+        return LedgerOutcome.Done(safeguards);
+    }
 }

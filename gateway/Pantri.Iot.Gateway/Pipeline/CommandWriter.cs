@@ -122,6 +122,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         if (_events is { } events)
         {
             _work.Listening = events.IsListening;
+            events.Webhooks?.Load(state.Safeguards);
         }
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
@@ -195,6 +196,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
             _directory.Apply(work.DeviceChanges);
             _outbound.Enqueue(work.Outbound);
+            _events?.Webhooks?.Apply(work.SafeguardChanges);
             _events?.Publish(work.Events);
             foreach (var item in items)
             {
@@ -401,6 +403,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         var state = _store.Load();
         work.Reload(Ledger(state), state.Meta);
         _directory.Load(state.Devices);
+        _events?.Webhooks?.Load(state.Safeguards);
         LogReloaded(_logger);
     }
 

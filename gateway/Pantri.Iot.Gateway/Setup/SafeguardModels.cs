@@ -56,6 +56,23 @@ public sealed record RetailersView
     public IReadOnlyList<Domain.RetailerChoice> Fallbacks { get; init; } = [];
 }
 
+/// <summary>The body of <c>PUT /v1/events/webhook</c>.</summary>
+public sealed record WebhookBody
+{
+    /// <summary>Where the household's events are POSTed.</summary>
+    public string? Url { get; init; }
+}
+
+/// <summary>The household's webhook: its URL and, in the answer that set it (only there), the signing secret.</summary>
+public sealed record WebhookView
+{
+    /// <summary>Where events are POSTed (null: none).</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The secret that signs each POST (<c>Pantri-Signature</c>, as for retailers); shown once.</summary>
+    public string? Secret { get; init; }
+}
+
 /// <summary>A household's safeguards as the API shows them, with this month's spending.</summary>
 public sealed record SafeguardsView
 {
