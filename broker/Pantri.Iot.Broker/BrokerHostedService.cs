@@ -27,7 +27,8 @@ public sealed class BrokerHostedService(
     IProvisioningHandler provisioning,
     IOptions<BrokerOptions> options,
     TimeProvider time,
-    ILogger<BrokerHostedService> logger) : IHostedService
+    ILogger<BrokerHostedService> logger,
+    IEnumerable<IPresenceObserver> presenceObservers) : IHostedService
 {
     private const string ProvisioningAddressKey = "pantri.provisioning.address";
     private const string ProvisioningAttemptsKey = "pantri.provisioning.attempts";
@@ -414,6 +415,11 @@ public sealed class BrokerHostedService(
         }
 
         var presence = new DevicePresence { DeviceId = identity.Name, Status = status, LastSeen = time.GetUtcNow(), Reason = reason };
+        foreach (var observer in presenceObservers)
+        {
+            observer.PresenceChanged(identity.Name, status, reason, presence.LastSeen.Value);
+        }
+
         return broker.PublishAsync(new OutboundMessage(Topics.OpsDevice(identity.Name), ContractJson.Serialize(presence), Retain: true), CancellationToken.None);
     }
 

@@ -153,6 +153,8 @@ internal sealed class InstructionSnapshot
     private bool? _approvalRequired;
     private DateTimeOffset? _pausedUntil;
     private decimal? _maxUnitPrice;
+    private List<RetailerChoice> _fallbackList = [];
+    private readonly List<RetailerChoice> _fallbacks = [];
     private List<string> _deviceIdList = [];
     private Tracking? _trackingObject;
 
@@ -168,6 +170,9 @@ internal sealed class InstructionSnapshot
         _approvalRequired = instruction.ApprovalRequired;
         _pausedUntil = instruction.PausedUntil;
         _maxUnitPrice = instruction.MaxUnitPrice;
+        _fallbackList = instruction.Fallbacks;
+        _fallbacks.Clear();
+        _fallbacks.AddRange(instruction.Fallbacks);
         _deviceIdList = instruction.DeviceIds;
         _deviceIds.Clear();
         _deviceIds.AddRange(instruction.DeviceIds);
@@ -189,6 +194,9 @@ internal sealed class InstructionSnapshot
         instruction.ApprovalRequired = _approvalRequired;
         instruction.PausedUntil = _pausedUntil;
         instruction.MaxUnitPrice = _maxUnitPrice;
+        _fallbackList.Clear();
+        _fallbackList.AddRange(_fallbacks);
+        instruction.Fallbacks = _fallbackList;
         _deviceIdList.Clear();
         _deviceIdList.AddRange(_deviceIds);
         instruction.DeviceIds = _deviceIdList;
@@ -266,6 +274,7 @@ internal sealed class OrderSnapshot
     private DateTimeOffset _createdAt;
     private DateTimeOffset _updatedAt;
     private DateTimeOffset? _sentAt;
+    private int _retailerIndex;
     private string? _cancelReason;
     private decimal? _unitPrice;
     private decimal? _amount;
@@ -297,6 +306,7 @@ internal sealed class OrderSnapshot
         _amount = order.Amount;
         _currency = order.Currency;
         _spendMonth = order.SpendMonth;
+        _retailerIndex = order.RetailerIndex;
         _cancelRequestedAt = order.CancelRequestedAt;
         _cancelRefusal = order.CancelRefusal;
         _historyList = order.History;
@@ -324,6 +334,7 @@ internal sealed class OrderSnapshot
         order.Amount = _amount;
         order.Currency = _currency;
         order.SpendMonth = _spendMonth;
+        order.RetailerIndex = _retailerIndex;
         order.CancelRequestedAt = _cancelRequestedAt;
         order.CancelRefusal = _cancelRefusal;
         _historyList.Clear();
@@ -469,6 +480,8 @@ internal sealed class SafeguardsSnapshot
     private string _currency = string.Empty;
     private string? _spendMonth;
     private decimal _spent;
+    private string? _webhookUrl;
+    private string? _webhookSecret;
 
     public SafeguardsSnapshot Capture(HouseholdSafeguards safeguards)
     {
@@ -479,6 +492,8 @@ internal sealed class SafeguardsSnapshot
         _currency = safeguards.Currency;
         _spendMonth = safeguards.SpendMonth;
         _spent = safeguards.Spent;
+        _webhookUrl = safeguards.WebhookUrl;
+        _webhookSecret = safeguards.WebhookSecret;
         return this;
     }
 
@@ -491,5 +506,7 @@ internal sealed class SafeguardsSnapshot
         safeguards.Currency = _currency;
         safeguards.SpendMonth = _spendMonth;
         safeguards.Spent = _spent;
+        safeguards.WebhookUrl = _webhookUrl;
+        safeguards.WebhookSecret = _webhookSecret;
     }
 }

@@ -34,4 +34,18 @@ public sealed class Instruction
     /// <summary>Price guard: the most one unit may cost, in the household's currency; a confirmation above it is
     /// cancelled at the retailer.</summary>
     public decimal? MaxUnitPrice { get; set; }
+
+    /// <summary>Retailers to fall back on, in order, when the one before definitely rejects an order (each with its
+    /// own product reference). Elements are replaced, never changed in place.</summary>
+    public List<RetailerChoice> Fallbacks { get; set; } = [];
+}
+
+/// <summary>A retailer an instruction may order from, and the product as that retailer names it.</summary>
+public sealed class RetailerChoice
+{
+    /// <summary>The retailer's name (as configured under <c>Pantri:Retailers</c>).</summary>
+    public string Retailer { get; set; } = string.Empty;
+
+    /// <summary>The product as this retailer knows it.</summary>
+    public string Product { get; set; } = string.Empty;
 }

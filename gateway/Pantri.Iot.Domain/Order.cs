@@ -67,6 +67,10 @@ public sealed class Order
     /// <summary>The month ("yyyy-MM", UTC) <see cref="Amount"/> counts in.</summary>
     public string? SpendMonth { get; set; }
 
+    /// <summary>0 while with the instruction's own retailer; n once it fell back to the instruction's n-th fallback
+    /// (each retailer sees its own idempotency key: the OrderRef, then "{OrderRef}-{n}").</summary>
+    public int RetailerIndex { get; set; }
+
     /// <summary>Every state it has been in, oldest first.</summary>
     public List<OrderTransition> History { get; set; } = [];
 

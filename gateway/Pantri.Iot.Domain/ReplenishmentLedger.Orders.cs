@@ -109,6 +109,11 @@ public sealed partial class ReplenishmentLedger
         }
 
         reason = reason is null ? null : reason[..Math.Min(reason.Length, MaxReasonLength)];
+        if (to == OrderState.Rejected && source == OrderSources.Retailer && NextRetailer(order) is { } next && OrderLifecycle.CanMove(order.State, to))
+        {
+            return FallBack(order, next, reason, now);
+        }
+
         if (to != OrderState.Confirmed || unitPrice is not { } price)
         {
             return Move(order, to, source, retailer, reason, now);

@@ -233,4 +233,109 @@ public sealed partial class ReplenishmentLedger
             safeguards.Spent = 0m;
         }
     }
+
+    /// <summary>Most fallback retailers an instruction may list.</summary>
+    public const int MaxFallbacks = 4;
+
+    /// <summary>Sets the retailers an instruction falls back on, in order, each with its product reference.</summary>
+    public LedgerOutcome<Instruction> ConfigureFallbacks(string accountId, long instructionRef, IReadOnlyList<RetailerChoice>? fallbacks)
+    {
+        if (fallbacks is null)
+        {
+            return LedgerOutcome.Invalid<Instruction>(new FieldError("Fallbacks", "Fallbacks must be a list (it may be empty)"));
+        }
+
+        if (InstructionOf(accountId, instructionRef) is not { } instruction)
+        {
+            return LedgerOutcome.Refused<Instruction>(AckIds.UnknownInstruction, "no instruction with this ref in this account");
+        }
+
+        if (fallbacks.Count > MaxFallbacks)
+        {
+            return LedgerOutcome.Invalid<Instruction>(new FieldError("Fallbacks", $"at most {MaxFallbacks} fallback retailers"));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal) { instruction.Retailer };
+        for (var i = 0; i < fallbacks.Count; i++)
+        {
+            var field = $"Fallbacks[{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}]";
+            if (fallbacks[i] is not { } choice)
+            {
+                return LedgerOutcome.Invalid<Instruction>(new FieldError(field, "must be an object with Retailer and Product"));
+            }
+
+            if ((SpecRules.Text(choice.Retailer, field + ".Retailer", InstructionSpec.MaxTextLength) ?? SpecRules.Text(choice.Product, field + ".Product", InstructionSpec.MaxTextLength)) is { } invalid)
+            {
+                return LedgerOutcome.Invalid<Instruction>(invalid);
+            }
+
+            if (!seen.Add(choice.Retailer))
+            {
+                return LedgerOutcome.Invalid<Instruction>(new FieldError(field + ".Retailer", "names a retailer already in the list (or the instruction's own)"));
+            }
+        }
+
+        _journal.Touch(instruction);
+        instruction.Fallbacks = fallbacks.Select(f => new RetailerChoice { Retailer = f.Retailer, Product = f.Product }).ToList();
+        Changed(instruction);
+        return LedgerOutcome.Done(instruction);
+    }
+
+    // The retailer after the order's current one, unless the household asked to cancel (then a rejection just ends it).
+    private RetailerChoice? NextRetailer(Order order) =>
+        order.CancelRequestedAt is null && _instructions.TryGetValue(order.InstructionRef, out var instruction) && order.RetailerIndex < instruction.Fallbacks.Count
+            ? instruction.Fallbacks[order.RetailerIndex]
+            : null;
+
+    // A definite rejection with a retailer left to try: the rejection is recorded, and the order is Placed again with the
+    // next retailer and its product, queued for it (the outbox entry follows the order in the same commit) under that
+    // retailer's own idempotency key. Nothing was ever sent to the next retailer before: a retailer only gets an order
+    // the one before it rejected.
+    private OrderMoveResult FallBack(Order order, RetailerChoice next, string? reason, DateTimeOffset now)
+    {
+        _journal.Touch(order, open: true);
+        var rejectedBy = order.Retailer;
+        order.History.Add(new OrderTransition { State = OrderState.Rejected, At = now, By = rejectedBy, Source = OrderSources.Retailer, Reason = reason });
+        order.RetailerIndex++;
+        order.Retailer = next.Retailer;
+        order.Product = next.Product;
+        order.State = OrderState.Placed;
+        order.SentAt = null;
+        order.UpdatedAt = now;
+        order.History.Add(new OrderTransition { State = OrderState.Placed, At = now, By = "gateway", Source = OrderSources.Gateway, Reason = $"{rejectedBy} rejected it; falling back to {next.Retailer}" });
+        Changed(order);
+        return new OrderMoveResult(OrderMoveOutcome.Moved, order, null);
+    }
+
+    /// <summary>Longest webhook URL.</summary>
+    public const int MaxWebhookUrlLength = 2000;
+
+    /// <summary>Sets (or, with a null <paramref name="url"/>, removes) the household's event webhook and its signing
+    /// secret. The URL must be absolute http(s) without user info; where it may point is the gateway's to enforce
+    /// when it sends (private networks are refused unless configured).</summary>
+    public LedgerOutcome<HouseholdSafeguards> ConfigureWebhook(string accountId, string? url, string secret)
+    {
+        if (url is not null && (url.Length > MaxWebhookUrlLength || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0 || url.Any(char.IsControl)))
+        {
+            return LedgerOutcome.Invalid<HouseholdSafeguards>(new FieldError("Url", "must be an absolute http(s) URL without user info, at most 2000 characters"));
+        }
+
+        var safeguards = _safeguards.GetValueOrDefault(accountId);
+        if (safeguards is null)
+        {
+            safeguards = new HouseholdSafeguards { AccountId = accountId };
+            _journal.Added(safeguards);
+            _safeguards[accountId] = safeguards;
+        }
+        else
+        {
+            _journal.Touch(safeguards);
+        }
+
+        safeguards.WebhookUrl = url;
+        safeguards.WebhookSecret = url is null ? null : secret;
+        Changed(safeguards);
+        return LedgerOutcome.Done(safeguards);
+    }
 }

@@ -70,7 +70,10 @@ public static class GatewayBuilderExtensions
         services.AddSingleton(sp => new OutboundPublisher(sp.GetRequiredService<ClosedOrderRetention>(), sp.GetRequiredService<ILogger<OutboundPublisher>>()));
         services.AddHostedService(sp => sp.GetRequiredService<OutboundPublisher>());
         services.AddOptions<EventOptions>().BindConfiguration(EventOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HouseholdWebhooks>();
         services.AddSingleton<HouseholdEvents>();
+        services.AddHostedService<HouseholdWebhookSender>();
+        services.AddSingleton<IPresenceObserver, PresenceEvents>();
         services.AddSingleton<CommandWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<CommandWriter>());
         // After the writer (which loads storage): sends the outbox to the retailer, off the ack path.

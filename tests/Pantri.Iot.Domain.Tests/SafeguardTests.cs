@@ -152,6 +152,33 @@ public sealed class SafeguardTests
         Assert.That(ReplenishmentLedger.SpentIn(_ledger.SafeguardsOf("demo")!, Now()), Is.EqualTo(3.99m));
     }
 
+    [Test]
+    public void A_definite_rejection_falls_back_in_order_and_the_last_rejection_or_a_requested_cancel_ends_the_order()
+    {
+        Assert.That(_ledger.ConfigureFallbacks("demo", Tablets, [new RetailerChoice { Retailer = "shop-b", Product = "B1" }, new RetailerChoice { Retailer = "shop-c", Product = "C1" }]).IsSuccess, Is.True);
+        var order = Trigger(Tablets).PlacedOrder!;
+
+        var toB = _ledger.AdvanceOrder("shop", order.Ref, OrderState.Rejected, OrderSources.Retailer, "out of stock", Now());
+        var lateFromA = _ledger.AdvanceOrder("shop", order.Ref, OrderState.Confirmed, OrderSources.Retailer, null, Now());
+        _ledger.AdvanceOrder("shop-b", order.Ref, OrderState.Submitted, OrderSources.Retailer, null, Now());
+        _ledger.AdvanceOrder("shop-b", order.Ref, OrderState.Rejected, OrderSources.Retailer, "not deliverable", Now());
+        var atC = (order.Retailer, order.Product, order.RetailerIndex, order.State);
+        _ledger.AdvanceOrder("shop-c", order.Ref, OrderState.Rejected, OrderSources.Retailer, "no", Now());
+
+        Assert.That(toB.Outcome, Is.EqualTo(OrderMoveOutcome.Moved));
+        Assert.That(lateFromA.Outcome, Is.EqualTo(OrderMoveOutcome.NotOpen), "the retailer that rejected it no longer moves it");
+        Assert.That(atC, Is.EqualTo(("shop-c", "C1", 2, OrderState.Placed)));
+        Assert.That(order.State, Is.EqualTo(OrderState.Rejected), "no retailer left");
+
+        var cancelled = Trigger(Tablets).PlacedOrder!;
+        _ledger.MarkSending("shop", [cancelled.Ref], Now());
+        _ledger.AdvanceOrder("shop", cancelled.Ref, OrderState.Submitted, OrderSources.Retailer, null, Now());
+        _ledger.MoveOrder("demo", cancelled.Ref, OrderState.Cancelled, "user", Now());
+        _ledger.AdvanceOrder("shop", cancelled.Ref, OrderState.Rejected, OrderSources.Retailer, "out of stock", Now());
+        Assert.That(cancelled.State, Is.EqualTo(OrderState.Rejected), "the household wanted it cancelled: no fallback");
+        Assert.That(cancelled.Retailer, Is.EqualTo("shop"));
+    }
+
     [TestCase(-1, null, "MonthlySpendLimit")]
     [TestCase(1.234, null, "MonthlySpendLimit")]
     [TestCase(1000001, null, "MonthlySpendLimit")]

@@ -24,4 +24,16 @@ public sealed class EventOptions
     /// <summary>How often an idle stream gets a comment line, so proxies and clients see it alive (default 15 s).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Household webhooks may reach loopback and private-network addresses (default false: a household's URL
+    /// must not make the gateway call into its own network). For development and tests.</summary>
+    public bool WebhookAllowPrivateNetworks { get; set; }
+
+    /// <summary>The longest one webhook POST may take (default 5 s; one retry).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Events waiting for webhooks, all households together (default 10,000); beyond it they are dropped.</summary>
+    [Range(1, 1_000_000)]
+    public int WebhookQueue { get; set; } = 10_000;
 }

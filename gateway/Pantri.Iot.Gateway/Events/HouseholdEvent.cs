@@ -16,6 +16,10 @@ public static class HouseholdEventTypes
     /// <summary>An order changed (data: the order-status payload).</summary>
     public const string Order = "order";
 
+    /// <summary>One of the household's devices went offline (data: the ops presence payload: DeviceId, Status, LastSeen,
+    /// Reason clean/dropped/takeover).</summary>
+    public const string DeviceOffline = "device-offline";
+
     /// <summary>A press or low level a safeguard refused, ID 422 or 423 (data: the acknowledgement, with <c>DeviceId</c>
     /// when a device sent it).</summary>
     public const string Refused = "refused";

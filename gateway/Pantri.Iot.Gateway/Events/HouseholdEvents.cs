@@ -7,7 +7,7 @@ namespace Pantri.Iot.Gateway.Events;
 /// <summary>Hands each household's events to its open streams, after the commit that made them (the writer calls
 /// <see cref="Publish"/>; it never blocks there). Every stream has a bounded buffer; one that falls behind is closed,
 /// not allowed to grow. Streams are counted per household and in total, so no client can hold unbounded resources.</summary>
-public sealed class HouseholdEvents(IOptions<EventOptions> options)
+public sealed class HouseholdEvents(IOptions<EventOptions> options, HouseholdWebhooks? webhooks = null)
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Subscription, byte>> _streams = new(StringComparer.Ordinal);
     private readonly Lock _admission = new();
@@ -15,7 +15,10 @@ public sealed class HouseholdEvents(IOptions<EventOptions> options)
 
     /// <summary>True when <paramref name="accountId"/> has an open stream (read by the writer for every order change:
     /// one dictionary lookup).</summary>
-    public bool IsListening(string accountId) => _streams.ContainsKey(accountId);
+    public bool IsListening(string accountId) => _streams.ContainsKey(accountId) || webhooks?.Has(accountId) == true;
+
+    /// <summary>The households' webhooks, when configured.</summary>
+    public HouseholdWebhooks? Webhooks => webhooks;
 
     /// <summary>Open streams, all households together.</summary>
     public int OpenStreams => Volatile.Read(ref _open);
@@ -27,8 +30,8 @@ public sealed class HouseholdEvents(IOptions<EventOptions> options)
         var settings = options.Value;
         lock (_admission)
         {
-            var household = _streams.GetOrAdd(accountId, _ => new ConcurrentDictionary<Subscription, byte>());
-            if (household.Count >= settings.MaxStreamsPerHousehold)
+            // Checked before a household gets an entry: an entry means "listening" to the writer.
+            if (_streams.TryGetValue(accountId, out var existing) && existing.Count >= settings.MaxStreamsPerHousehold)
             {
                 return (null, StatusCodes.Status429TooManyRequests);
             }
@@ -37,6 +40,8 @@ public sealed class HouseholdEvents(IOptions<EventOptions> options)
             {
                 return (null, StatusCodes.Status503ServiceUnavailable);
             }
+
+            var household = _streams.GetOrAdd(accountId, _ => new ConcurrentDictionary<Subscription, byte>());
 
             var subscription = new Subscription(this, accountId, settings.StreamBuffer);
             household[subscription] = 0;
@@ -51,6 +56,7 @@ public sealed class HouseholdEvents(IOptions<EventOptions> options)
         ArgumentNullException.ThrowIfNull(events);
         foreach (var item in events)
         {
+            webhooks?.Enqueue(item);
             if (!_streams.TryGetValue(item.AccountId, out var household))
             {
                 continue;

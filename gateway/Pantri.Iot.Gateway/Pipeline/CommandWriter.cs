@@ -128,6 +128,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         if (_events is { } events)
         {
             _work.Listening = events.IsListening;
+            events.Webhooks?.Load(state.Safeguards);
         }
         _thread = new Thread(RunLoop) { IsBackground = true, Name = "pantri-writer" };
         _thread.Start();
@@ -228,6 +229,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
             _directory.Apply(work.DeviceChanges);
             _identities.Apply(work.IdentityChanges);
             _outbound.Enqueue(work.Outbound);
+            _events?.Webhooks?.Apply(work.SafeguardChanges);
             _events?.Publish(work.Events);
             foreach (var item in items)
             {
@@ -478,6 +480,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
             _idempotency!.Load(_time.GetUtcNow());
         }
 
+        _events?.Webhooks?.Load(state.Safeguards);
         LogReloaded(_logger);
     }
 

@@ -71,6 +71,9 @@ public sealed class UnitOfWork
     /// <summary>Messages to publish once this batch is committed.</summary>
     internal IReadOnlyList<OutboundMessage> Outbound => _outbound;
 
+    /// <summary>Households' safeguards changed in this batch (applied to the webhook directory after the commit).</summary>
+    internal IEnumerable<HouseholdSafeguards> SafeguardChanges => _batch.Safeguards.Values;
+
     /// <summary>Household events to deliver once this batch is committed.</summary>
     internal IReadOnlyList<HouseholdEvent> Events => _events;
 

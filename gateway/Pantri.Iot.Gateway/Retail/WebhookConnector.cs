@@ -91,7 +91,7 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
     public async Task<SubmissionResult> SubmitAsync(Order order, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(order);
-        using var response = await SendAsync(_options.Url!, Body(order), order.Ref.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(_options.Url!, Body(order), IdempotencyKey(order), cancellationToken).ConfigureAwait(false);
         var answer = await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
@@ -117,7 +117,7 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
         ArgumentNullException.ThrowIfNull(order);
         var reference = order.Ref.ToString(CultureInfo.InvariantCulture);
         var url = _options.CancelUrl ?? new Uri(_options.Url!.ToString().TrimEnd('/') + "/" + reference + "/cancel");
-        using var response = await SendAsync(url, CancelBody(order), reference + "-cancel", cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(url, CancelBody(order), IdempotencyKey(order) + "-cancel", cancellationToken).ConfigureAwait(false);
         var answer = await ReadAnswerAsync(response, cancellationToken).ConfigureAwait(false);
         var refused = !response.IsSuccessStatusCode
             || string.Equals(answer.Status, "Refused", StringComparison.OrdinalIgnoreCase)
@@ -178,6 +178,15 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The order's key at its current retailer: the OrderRef at the instruction's own retailer, and
+    /// "{OrderRef}-{n}" at its n-th fallback, so no retailer's de-duplication ever meets another retailer's key.</summary>
+    public static string IdempotencyKey(Order order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        var reference = order.Ref.ToString(CultureInfo.InvariantCulture);
+        return order.RetailerIndex == 0 ? reference : reference + "-" + order.RetailerIndex.ToString(CultureInfo.InvariantCulture);
+    }
 
     /// <summary>408, 429 and 5xx: worth another attempt.</summary>
     public static bool IsTransient(HttpStatusCode status) =>

@@ -25,6 +25,9 @@ public sealed class DeviceDirectory(IEnumerable<IDeviceCredentialEvents> events)
         return _idByKeyHash.TryGetValue(hash, out var id) && _byId.TryGetValue(id, out var device) && !device.IsRevoked && DeviceKeys.Matches(deviceKey, device.KeyHash) ? device : null;
     }
 
+    /// <summary>The household a device belongs to, if it exists.</summary>
+    public string? AccountOf(string deviceId) => _byId.TryGetValue(deviceId, out var device) ? device.AccountId : null;
+
     /// <summary>Replaces everything with <paramref name="devices"/>.</summary>
     public void Load(IEnumerable<Device> devices)
     {

@@ -32,6 +32,47 @@ public sealed record InstructionSafeguardsBody
     public decimal? MaxUnitPrice { get; init; }
 }
 
+/// <summary>The body of <c>PUT /v1/instructions/{ref}/retailers</c>: the fallback retailers, in order (replaced).</summary>
+public sealed record FallbacksBody
+{
+    /// <summary>Retailers to fall back on when the one before definitely rejects, each with its product reference.</summary>
+    public IReadOnlyList<Domain.RetailerChoice>? Fallbacks { get; init; }
+}
+
+/// <summary>An instruction's retailers as the API shows them: its own, then its fallbacks in order.</summary>
+public sealed record RetailersView
+{
+    /// <summary>The instruction.</summary>
+    [JsonPropertyName(FieldNames.InstructionRef)]
+    public long InstructionRef { get; init; }
+
+    /// <summary>Its own retailer (tried first).</summary>
+    public string Retailer { get; init; } = string.Empty;
+
+    /// <summary>Its own product.</summary>
+    public string Product { get; init; } = string.Empty;
+
+    /// <summary>The fallbacks, in order.</summary>
+    public IReadOnlyList<Domain.RetailerChoice> Fallbacks { get; init; } = [];
+}
+
+/// <summary>The body of <c>PUT /v1/events/webhook</c>.</summary>
+public sealed record WebhookBody
+{
+    /// <summary>Where the household's events are POSTed.</summary>
+    public string? Url { get; init; }
+}
+
+/// <summary>The household's webhook: its URL and, in the answer that set it (only there), the signing secret.</summary>
+public sealed record WebhookView
+{
+    /// <summary>Where events are POSTed (null: none).</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The secret that signs each POST (<c>Pantri-Signature</c>, as for retailers); shown once.</summary>
+    public string? Secret { get; init; }
+}
+
 /// <summary>A household's safeguards as the API shows them, with this month's spending.</summary>
 public sealed record SafeguardsView
 {

@@ -84,6 +84,38 @@ public sealed class RetailerCallbackTests
         Assert.That((int)cancelled.StatusCode, Is.EqualTo(200));
     }
 
+    [TestCase("""{"State":"Confirmed","UnitPrice":"cheap"}""")]
+    [TestCase("""{"State":"Confirmed","UnitPrice":-1}""")]
+    [TestCase("""{"State":"Confirmed","UnitPrice":1e400}""")]
+    [TestCase("""{"State":"Confirmed","UnitPrice":1.00001}""")]
+    [TestCase("""{"State":"Confirmed","UnitPrice":4.2,"Currency":"euro"}""")]
+    public async Task An_unusable_quote_is_a_400_naming_UnitPrice_and_the_order_does_not_move(string body)
+    {
+        var orderRef = await SubmittedOrderAsync();
+
+        using var response = await CallbackAsync("demo-retailer", orderRef, body);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(400), text);
+        Assert.That(text, Does.Contain("UnitPrice"));
+        Assert.That(_gateway.Store.FindOrder(orderRef)!.State, Is.EqualTo(OrderState.Submitted));
+        using var close = await CallbackAsync("demo-retailer", orderRef, """{"State":"Rejected"}""");
+    }
+
+    [Test]
+    public async Task A_confirmation_with_a_quote_records_the_price_exactly()
+    {
+        var orderRef = await SubmittedOrderAsync();
+
+        using var response = await CallbackAsync("demo-retailer", orderRef, """{"State":"Confirmed","UnitPrice":4.1999,"Currency":"EUR"}""");
+        var status = await response.Content.ReadFromJsonAsync<OrderStatus>(ContractJson.Options);
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(200));
+        Assert.That(status!.UnitPrice, Is.EqualTo(4.1999m), "a decimal, never rounded through floating point");
+        Assert.That(_gateway.Store.FindOrder(orderRef)!.UnitPrice, Is.EqualTo(4.1999m), "and stored so");
+        using var close = await CallbackAsync("demo-retailer", orderRef, """{"State":"Rejected"}""");
+    }
+
     private async Task<HttpResponseMessage> CallbackAsync(string retailer, long orderRef, string body, string secret = LocalRetailer.Secret, DateTimeOffset? at = null)
     {
         var bytes = Encoding.UTF8.GetBytes(body);

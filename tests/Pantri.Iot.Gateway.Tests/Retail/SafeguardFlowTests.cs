@@ -182,6 +182,38 @@ public sealed class SafeguardFlowTests
     }
 
     [Test]
+    public async Task Safeguards_spending_fallbacks_and_an_order_awaiting_approval_survive_a_restart()
+    {
+        await using var gateway = await TestGateway.StartAsync();
+        long awaiting;
+        using (var http = gateway.Http(gateway.Demo.UserAuth))
+        {
+            await PutAsync(http, "/v1/safeguards", new { MonthlySpendLimit = 10m, Currency = "CHF" });
+            await PutAsync(http, $"/v1/instructions/{Button}/safeguards", new { ApprovalRequired = true, MaxUnitPrice = 6m });
+            using var fallbacks = await http.PutAsJsonAsync($"/v1/instructions/{Button}/retailers", new { Fallbacks = new[] { new { Retailer = "shop-b", Product = "B1" } } });
+            await using var button = await gateway.ConnectButtonAsync();
+            awaiting = (await button.RequestAsync(DeviceTopicKind.Trigger, Button)).OrderRef!.Value;
+        }
+
+        await gateway.RestartAsync();
+        using var after = gateway.Http(gateway.Demo.UserAuth);
+        var safeguards = await after.GetFromJsonAsync<JsonElement>("/v1/safeguards");
+        await using var again = await gateway.ConnectButtonAsync();
+        var blocked = await again.RequestAsync(DeviceTopicKind.Trigger, Button);
+        using var approve = await after.PostAsync($"/v1/orders/{awaiting}/approve", null);
+        var instruction = gateway.Store.Load().Instructions.Single(i => i.Ref == DemoCredentials.ButtonRef);
+
+        Assert.That(safeguards.GetProperty("MonthlySpendLimit").GetDecimal(), Is.EqualTo(10m));
+        Assert.That(safeguards.GetProperty("Currency").GetString(), Is.EqualTo("CHF"));
+        Assert.That(safeguards.GetProperty("Spent").GetDecimal(), Is.EqualTo(6m), "the reserve of the order awaiting approval");
+        Assert.That(blocked.Id, Is.EqualTo(AckIds.Conflict));
+        Assert.That(blocked.OrderRef, Is.EqualTo(awaiting), "still awaiting approval after the restart");
+        Assert.That((int)approve.StatusCode, Is.EqualTo(200));
+        Assert.That((instruction.ApprovalRequired, instruction.MaxUnitPrice), Is.EqualTo(((bool?)true, (decimal?)6m)));
+        Assert.That(instruction.Fallbacks.Select(f => (f.Retailer, f.Product)), Is.EqualTo(new[] { ("shop-b", "B1") }));
+    }
+
+    [Test]
     public async Task Price_guard_a_confirmation_above_it_is_cancelled_at_the_retailer_and_the_household_and_device_are_told_why()
     {
         await using var retailer = await LocalRetailer.StartAsync();

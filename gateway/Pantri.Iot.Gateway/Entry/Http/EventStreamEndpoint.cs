@@ -14,6 +14,7 @@ public static class EventStreamEndpoint
 {
     private static readonly byte[] Connected = ": connected\n\n"u8.ToArray();
     private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
+    private static readonly byte[] EndOfEvent = "\n\n"u8.ToArray();
 
     /// <summary>Maps the stream.</summary>
     public static IEndpointRouteBuilder MapPantriEvents(this IEndpointRouteBuilder app)
@@ -79,7 +80,7 @@ public static class EventStreamEndpoint
                         var head = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"event: {item.Type}\nid: {++id}\ndata: "));
                         await response.Body.WriteAsync(head, stop.Token).ConfigureAwait(false);
                         await response.Body.WriteAsync(item.Data, stop.Token).ConfigureAwait(false);
-                        await response.Body.WriteAsync("\n\n"u8.ToArray(), stop.Token).ConfigureAwait(false);
+                        await response.Body.WriteAsync(EndOfEvent, stop.Token).ConfigureAwait(false);
                     }
 
                     await response.Body.FlushAsync(stop.Token).ConfigureAwait(false);

@@ -20,10 +20,21 @@ public static class SafeguardEndpoints
             SetupEndpoints.WithBodyAsync<HouseholdSafeguardsBody, SafeguardsView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureSafeguards(account, body), ct)));
         v1.MapPut("/instructions/{instructionRef:long}/safeguards", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
             SetupEndpoints.WithBodyAsync<InstructionSafeguardsBody, InstructionSafeguardsView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureInstructionSafeguards(account, instructionRef, body), ct)));
+        v1.MapPut("/instructions/{instructionRef:long}/retailers", (long instructionRef, HttpContext http, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithBodyAsync<FallbacksBody, RetailersView>(http, user, claims, (account, body) => writer.SubmitAsync(new ConfigureFallbacks(account, instructionRef, body), ct)));
+        v1.MapPut("/events/webhook", (HttpContext http, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithBodyAsync<WebhookBody, WebhookView>(http, user, claims, (account, body) =>
+                writer.SubmitAsync(new ConfigureWebhook(account, body.Url ?? string.Empty, NewSecret()), ct)));
+        v1.MapDelete("/events/webhook", (ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
+            SetupEndpoints.WithAccountAsync(user, claims, account => writer.SubmitAsync(new ConfigureWebhook(account, null, string.Empty), ct)));
         v1.MapPost("/orders/{orderRef:long}/approve", (long orderRef, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
             SetupEndpoints.WithAccountAsync<OrderStatus>(user, claims, account => writer.SubmitAsync(new AnswerApproval(account, orderRef, Approved: true, user.FindFirst("sub")?.Value ?? "app"), ct)));
         v1.MapPost("/orders/{orderRef:long}/decline", (long orderRef, ClaimsPrincipal user, AccountClaims claims, CommandWriter writer, CancellationToken ct) =>
             SetupEndpoints.WithAccountAsync<OrderStatus>(user, claims, account => writer.SubmitAsync(new AnswerApproval(account, orderRef, Approved: false, user.FindFirst("sub")?.Value ?? "app"), ct)));
         return app;
     }
+
+    // 32 random bytes, URL-safe base64: the household's webhook signing secret.
+    private static string NewSecret() =>
+        Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
