@@ -22,7 +22,7 @@ public sealed class SafeguardApiTests
     public async Task Another_household_can_neither_approve_decline_nor_cancel_an_order_awaiting_approval()
     {
         using var demo = _gateway.Http(_gateway.Demo.UserAuth);
-        using var other = HouseholdApi.AsAccount(_gateway, "other-household");
+        using var other = await HouseholdApi.AsAccountAsync(_gateway, "other-household");
         using (var put = await demo.PutAsync("/v1/instructions/123456789/safeguards", HouseholdApi.Json("""{"ApprovalRequired":true}""")))
         {
             Assert.That(put.IsSuccessStatusCode, Is.True);
@@ -53,7 +53,7 @@ public sealed class SafeguardApiTests
     public async Task Another_household_reads_its_own_safeguards_and_cannot_set_an_instruction_it_does_not_own()
     {
         using var demo = _gateway.Http(_gateway.Demo.UserAuth);
-        using var other = HouseholdApi.AsAccount(_gateway, "other-household-2");
+        using var other = await HouseholdApi.AsAccountAsync(_gateway, "other-household-2");
         using (await demo.PutAsync("/v1/safeguards", HouseholdApi.Json("""{"MonthlySpendLimit":60.00}""")))
         {
         }

@@ -463,6 +463,11 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         }
 
         work.Ledger.Refresh(changes.Devices, changes.Instructions, changes.Orders, changes.Safeguards);
+        if (changes.Safeguards is { Count: > 0 } safeguards)
+        {
+            _events?.Webhooks?.Apply(safeguards);
+        }
+
         _directory.Apply(changes.Devices);
         _idempotency!.Merge(changes.CommandKeys);
         work.Meta.ReservedUpTo = Math.Max(work.Meta.ReservedUpTo, changes.ReservedUpTo);

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Security;
+using Pantri.Iot.Gateway.Setup;
 using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Gateway.Tests.Entry;
@@ -85,7 +86,7 @@ public sealed class EventStreamTests
     {
         await using var gateway = await TestGateway.StartAsync();
         using var http = gateway.Http(gateway.Demo.UserAuth);
-        var otherToken = gateway.Services.GetRequiredService<UserTokens>().Issue("someone-else", "other-household");
+        var otherToken = await OtherHouseholdTokenAsync(gateway);
         using var mine = await OpenAsync(gateway, gateway.Demo.UserAuth);
         using var theirs = await OpenAsync(gateway, otherToken);
         await using var button = await gateway.ConnectButtonAsync();
@@ -117,7 +118,7 @@ public sealed class EventStreamTests
     {
         await using var gateway = await TestGateway.StartAsync();
         using var mine = await OpenAsync(gateway, gateway.Demo.UserAuth);
-        using var theirs = await OpenAsync(gateway, gateway.Services.GetRequiredService<UserTokens>().Issue("someone-else", "other-household"));
+        using var theirs = await OpenAsync(gateway, await OtherHouseholdTokenAsync(gateway));
 
         var button = await gateway.ConnectButtonAsync();
         await button.DisposeAsync();
@@ -223,5 +224,13 @@ public sealed class EventStreamTests
             Response.Dispose();
             Http.Dispose();
         }
+    }
+
+    // A second household that exists (a token must name one), with its owner.
+    private static async Task<string> OtherHouseholdTokenAsync(TestGateway gateway)
+    {
+        var created = await gateway.Services.GetRequiredService<SetupService>().RunAsync(new CreateHousehold("other-household", "Other", "someone-else"), CancellationToken.None);
+        Assert.That(created.Error, Is.Null, "the other household is created");
+        return gateway.Services.GetRequiredService<UserTokens>().Issue("someone-else", "other-household");
     }
 }

@@ -243,10 +243,12 @@ public sealed class SafeguardFlowTests
         Assert.That(response.IsSuccessStatusCode, Is.True, await response.Content.ReadAsStringAsync());
     }
 
-    private static async Task<(TestDevice Device, long InstructionRef)> NewDeviceAsync(TestGateway gateway, HttpClient http, string deviceId, string retailer)
+    private static async Task<(TestDevice Device, long InstructionRef)> NewDeviceAsync(TestGateway gateway, HttpClient http, string name, string retailer)
     {
-        using var created = await http.PostAsJsonAsync("/v1/devices", new { DeviceId = deviceId });
-        var key = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Device_Key").GetString()!;
+        using var created = await http.PostAsJsonAsync("/v1/devices", new { Name = name });
+        var device = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var deviceId = device.GetProperty("DeviceId").GetString()!;
+        var key = device.GetProperty("Device_Key").GetString()!;
         using var instruction = await http.PostAsJsonAsync("/v1/instructions", new { Product = "Detergent", Retailer = retailer, Quantity = 1, DeviceIds = new[] { deviceId } });
         var reference = (await instruction.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("Instruction_Ref").GetInt64();
         return (await gateway.ConnectAsync(deviceId, key), reference);

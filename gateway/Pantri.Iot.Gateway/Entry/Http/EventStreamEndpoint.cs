@@ -19,7 +19,8 @@ public static class EventStreamEndpoint
     /// <summary>Maps the stream.</summary>
     public static IEndpointRouteBuilder MapPantriEvents(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/events", StreamAsync).RequireAuthorization().RequireRateLimiting(HttpApiBuilderExtensions.SetupPolicy);
+        app.MapGet("/v1/events", StreamAsync).RequireAuthorization().RequireRateLimiting(HttpApiBuilderExtensions.SetupPolicy)
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream");
         return app;
     }
 
