@@ -77,6 +77,7 @@ public static class GatewayBuilderExtensions
         services.AddHostedService<DemoHousehold>();
         services.AddSingleton<OpsStateRebuild>();
         services.AddHostedService(sp => sp.GetRequiredService<OpsStateRebuild>());
+        services.AddHttpContextAccessor();
         services.AddSingleton<SetupService>();
         services.AddOptions<PairingOptions>().BindConfiguration(PairingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PairingAttemptGuard>();
@@ -109,6 +110,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriSetup();
         app.MapPantriIdentity();
         app.MapPantriPairing();
+        app.MapPantriAudit();
         app.MapRetailerCallbacks();
         app.MapPantriApiDocumentation();
         app.MapPantriHealthChecks();

@@ -131,6 +131,29 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         Assert.That(device.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
     }
 
+    [Test]
+    public async Task Every_setup_change_is_in_the_households_audit_log_with_who_and_when()
+    {
+        using var http = await HouseholdApi.AsAccountAsync(Gateway, "audited-household");
+        using var other = await HouseholdApi.AsAccountAsync(Gateway, "unaudited-household");
+        var started = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var (deviceId, _, instructionRef) = await CreatePairedDeviceAsync(http);
+        await http.PutAsync($"/v1/devices/{deviceId}", HouseholdApi.Json("""{"Name":"Hall button"}"""));
+        await http.PostAsync($"/v1/devices/{deviceId}/rotate-key", null);
+        await http.DeleteAsync($"/v1/devices/{deviceId}");
+
+        var audit = (await http.GetFromJsonAsync<JsonElement>("/v1/audit")).EnumerateArray().ToList();
+        var othersAudit = await other.GetStringAsync("/v1/audit");
+
+        var onDevice = audit.Where(a => a.GetProperty("Subject").GetString() == "device " + deviceId).ToList();
+        Assert.That(onDevice.Select(a => a.GetProperty("Action").GetString()), Is.EqualTo(new[] { "RevokeDevice", "RotateDeviceKey", "RenameDevice", "CreateDevice" }), "newest first");
+        Assert.That(onDevice.Select(a => a.GetProperty("Change").GetString()), Is.EqualTo(new[] { "removed", "changed", "changed", "changed" }));
+        Assert.That(onDevice.Select(a => a.GetProperty("By").GetString()), Has.All.EqualTo("user-of-audited-household"), "the user of the token");
+        Assert.That(audit.Select(a => a.GetProperty("At").GetDateTimeOffset()), Has.All.InRange(started, DateTimeOffset.UtcNow.AddSeconds(1)));
+        Assert.That(audit.Select(a => a.GetProperty("Subject").GetString()), Does.Contain("instruction " + instructionRef.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That(othersAudit, Does.Not.Contain(deviceId), "another household's log shows none of it");
+    }
+
     private static Task Disconnection(IMqttClient client)
     {
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -35,6 +35,8 @@ public sealed class ProvisioningTests : SharedGatewayTest
         Assert.That(ack.InstructionRef, Is.EqualTo(instructionRef));
         var listed = await http.GetFromJsonAsync<JsonElement>("/v1/devices");
         Assert.That(listed.EnumerateArray().Select(d => d.GetProperty("Name").GetString()), Is.EqualTo(new[] { "Pantry button" }));
+        var audit = await http.GetFromJsonAsync<JsonElement>("/v1/audit");
+        Assert.That(audit.EnumerateArray().Any(a => a.GetProperty("By").GetString() == "provisioning:prov-serial-0001" && a.GetProperty("Action").GetString() == "RedeemPairingCode"), Is.True, "the provisioning is in the audit log");
     }
 
     [Test]

@@ -59,7 +59,7 @@ public sealed class OfflineGateway : IAsyncDisposable
 
     /// <summary>Runs a setup command on the writer.</summary>
     public Task<SetupResult<T>> RunAsync<T>(SetupCommand<T> command, CancellationToken cancellationToken) =>
-        Services.GetRequiredService<SetupService>().RunAsync(command, cancellationToken);
+        Services.GetRequiredService<SetupService>().RunAsync(command with { By = "cli" }, cancellationToken);
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
