@@ -26,7 +26,7 @@ public sealed class OpsUsersVerb : ICliVerb
         }, ct));
 
         var revoked = new Argument<string>("name") { Description = "The MQTT username" };
-        var revoke = new Command("revoke", "Remove an ops user; its connections are closed when the gateway runs again (or at once through a running gateway's restart)") { revoked };
+        var revoke = new Command("revoke", "Remove an ops user: its password stops working") { revoked };
         revoke.SetAction((parse, ct) => CliRun.WithGatewayAsync(parse, async gateway =>
         {
             var result = await gateway.RunAsync(new RemoveOpsUser(parse.GetRequiredValue(revoked)), ct).ConfigureAwait(false);
