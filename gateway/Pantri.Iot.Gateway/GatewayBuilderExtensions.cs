@@ -132,6 +132,7 @@ public static class GatewayBuilderExtensions
                 {
                     jwt.Authority = a.Authority;
                     jwt.Audience = a.Audience;
+                    jwt.RequireHttpsMetadata = a.RequireHttpsMetadata;
                 }
                 else
                 {
