@@ -96,6 +96,10 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         Assert.That(Gateway.Store.FindOrder(first)!.Retailer, Is.EqualTo("shop"));
         Assert.That(Gateway.Store.FindOrder(second)!.Retailer, Is.EqualTo("other-shop"));
         Assert.That(Gateway.Store.FindOrder(second)!.Quantity, Is.EqualTo(3));
+        var cancelled = await http.GetFromJsonAsync<JsonElement>($"/v1/orders?state=Cancelled&instructionRef={instructionRef}");
+        var placed = await http.GetFromJsonAsync<JsonElement>($"/v1/orders?state=placed&deviceId={deviceId}&limit=1");
+        Assert.That(cancelled.EnumerateArray().Select(o => o.GetProperty("OrderRef").GetInt64()), Is.EqualTo(new[] { first }), "filtered by state and instruction");
+        Assert.That(placed.EnumerateArray().Select(o => o.GetProperty("OrderRef").GetInt64()), Is.EqualTo(new[] { second }), "filtered by state and device");
     }
 
     [Test]
@@ -128,6 +132,9 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         Assert.That(await HouseholdApi.ErrorFieldsAsync(user), Is.EqualTo(new[] { "UserId" }));
         Assert.That(await HouseholdApi.ErrorFieldsAsync(role), Is.EqualTo(new[] { "Role" }));
         Assert.That(await HouseholdApi.ErrorFieldsAsync(rename), Is.EqualTo(new[] { "Name" }));
+        Assert.That(await HouseholdApi.ErrorFieldsAsync(await http.GetAsync("/v1/orders?state=Lost")), Is.EqualTo(new[] { "state" }));
+        Assert.That(await HouseholdApi.ErrorFieldsAsync(await http.GetAsync("/v1/orders?limit=0")), Is.EqualTo(new[] { "limit" }));
+        Assert.That(await HouseholdApi.ErrorFieldsAsync(await http.PostAsync("/v1/pairing-codes", HouseholdApi.Json("""{"Name":" "}"""))), Is.EqualTo(new[] { "Name" }));
         Assert.That(device.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
     }
 
