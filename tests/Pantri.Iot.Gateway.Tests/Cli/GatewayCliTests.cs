@@ -79,6 +79,23 @@ public sealed class GatewayCliTests
         Assert.That((await http.GetAsync("/v1/household")).StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
     }
 
+    [Test]
+    public async Task The_demo_households_token_is_reissued_into_its_file()
+    {
+        await (await TestGateway.StartAsync(dataDirectory: _dataDirectory)).StopAsync();
+        var before = DemoCredentials.Read(_dataDirectory);
+
+        var token = await RunAsync("token", "--household", "demo", "--user", "demo-user", "--days", "1");
+
+        var after = DemoCredentials.Read(_dataDirectory);
+        Assert.That(token, Is.Not.EqualTo(before.UserAuth));
+        Assert.That(after.UserAuth, Is.EqualTo(token), "demo-household.json holds the new token");
+        Assert.That(after.ButtonKey, Is.EqualTo(before.ButtonKey), "and the same device keys");
+        await using var gateway = await TestGateway.StartAsync(dataDirectory: _dataDirectory);
+        using var http = gateway.Http(token);
+        Assert.That((await http.GetAsync("/v1/household")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
     private async Task<string> RunAsync(params string[] args)
     {
         var (code, output) = await TryRunAsync(args);
