@@ -28,6 +28,7 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         var gone = await Task.WhenAny(disconnected, Task.Delay(TimeSpan.FromSeconds(5))) == disconnected;
         var elapsed = clock.Elapsed;
         var newKey = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty(FieldNames.DeviceKey).GetString()!;
+        TestContext.Out.WriteLine($"rotate-key answered and the live session closed after {elapsed.TotalMilliseconds:F0} ms");
 
         Assert.That(rotated.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(gone, Is.True, "the session that used the old key was closed");
@@ -51,6 +52,7 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         var revoked = await http.DeleteAsync($"/v1/devices/{deviceId}");
         var gone = await Task.WhenAny(disconnected, Task.Delay(TimeSpan.FromSeconds(5))) == disconnected;
         var elapsed = clock.Elapsed;
+        TestContext.Out.WriteLine($"revoke answered and the live session closed after {elapsed.TotalMilliseconds:F0} ms");
 
         Assert.That(revoked.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(gone, Is.True, "the revoked device's session was closed");
