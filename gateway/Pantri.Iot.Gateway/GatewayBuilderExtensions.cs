@@ -111,6 +111,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriIdentity();
         app.MapPantriPairing();
         app.MapPantriAudit();
+        app.MapPantriAdmin();
         app.MapRetailerCallbacks();
         app.MapPantriApiDocumentation();
         app.MapPantriHealthChecks();

@@ -96,6 +96,34 @@ public sealed class GatewayCliTests
         Assert.That((await http.GetAsync("/v1/household")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
+    [Test]
+    public async Task Revoking_an_ops_user_while_the_gateway_runs_goes_through_its_api_and_closes_the_connection()
+    {
+        var password = await RunAsync("ops-users", "add", "carol");
+        await using var gateway = await TestGateway.StartAsync(dataDirectory: _dataDirectory);
+        using var ops = new MqttClientFactory().CreateMqttClient();
+        await ops.ConnectAsync(TestDevice.Options(gateway.MqttPort, "ops-carol", "carol", password));
+        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ops.DisconnectedAsync += _ =>
+        {
+            disconnected.TrySetResult();
+            return Task.CompletedTask;
+        };
+        using var household = gateway.Http();
+        using var asHousehold = new HttpRequestMessage(HttpMethod.Delete, "/v1/admin/ops-users/carol");
+        asHousehold.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", gateway.Demo.UserAuth);
+        var refused = await household.SendAsync(asHousehold);
+
+        var revoked = await TryRunAsync("ops-users", "revoke", "carol", "--url", gateway.HttpBase.ToString());
+        var gone = await Task.WhenAny(disconnected.Task, Task.Delay(TimeSpan.FromSeconds(5))) == disconnected.Task;
+
+        Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a household's token is not an installation-admin token");
+        Assert.That(revoked, Is.EqualTo((0, "revoked carol")));
+        Assert.That(gone, Is.True, "the ops user's connection was closed");
+        Assert.That(await TestDevice.TryConnectAsync(TestDevice.Options(gateway.MqttPort, "ops-carol", "carol", password)), Is.Not.EqualTo(MqttClientConnectResultCode.Success));
+        Assert.That((await TryRunAsync("ops-users", "revoke", "carol", "--url", gateway.HttpBase.ToString())).Code, Is.EqualTo(GatewayCli.Refused), "unknown now");
+    }
+
     private async Task<string> RunAsync(params string[] args)
     {
         var (code, output) = await TryRunAsync(args);
