@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need (Debian's Mosquitto broker and clients, PostgreSQL, libmosquitto-dev
+# The project's test command: installs what the tests need (Debian's Mosquitto broker and clients, PostgreSQL, jq, libmosquitto-dev
 # and a C compiler for the firmware sample), then runs every test, checks the SDK as a NuGet package and publishes the
 # Raspberry Pi sample; Chromium and chromium-driver for the ops dashboard's browser test. Safe to run on a fresh
 # Debian 12 machine with the .NET 10 SDK; does nothing extra when all is there.
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 command -v mosquitto_rr >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
 dpkg -s libmosquitto-dev >/dev/null 2>&1 || missing+=(libmosquitto-dev)
 { command -v cc && command -v make; } >/dev/null 2>&1 || missing+=(build-essential)
 # The household event stream's test reads GET /v1/events with curl -N.

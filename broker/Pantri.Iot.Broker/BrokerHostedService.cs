@@ -110,6 +110,13 @@ public sealed class BrokerHostedService(
                 return Refuse(e, MqttConnectReasonCode.NotAuthorized, "provisioning needs a clean session");
             }
 
+            // No takeover: a second connection under a provisioning client id in use could otherwise knock the first
+            // off and receive the credentials meant for it.
+            if (_sessionOwners.IsInUse(clientId))
+            {
+                return Refuse(e, MqttConnectReasonCode.NotAuthorized, "Client id in use");
+            }
+
             identity = new ClientIdentity(clientId, IsOps: false, IsProvisioning: true);
             e.SessionItems[ProvisioningAddressKey] = address;
         }
@@ -277,7 +284,13 @@ public sealed class BrokerHostedService(
         var attempts = e.SessionItems[ProvisioningAttemptsKey] is int count ? count + 1 : 1;
         e.SessionItems[ProvisioningAttemptsKey] = attempts;
         var response = Provisioning.ResponseTopic(identity.Name);
-        if (attempts > _options.ProvisioningAttemptsPerConnection || e.ApplicationMessage.Retain)
+        if (e.ApplicationMessage.Retain)
+        {
+            e.Response.ReasonCode = MqttPubAckReasonCode.NotAuthorized;
+            return;
+        }
+
+        if (attempts > _options.ProvisioningAttemptsPerConnection)
         {
             await broker.PublishAsync(new OutboundMessage(response, provisioning.TooManyAttempts()), CancellationToken.None).ConfigureAwait(false);
             _ = broker.DisconnectIdentityAsync(identity, TimeSpan.FromMilliseconds(200));

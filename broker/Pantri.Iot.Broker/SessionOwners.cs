@@ -16,6 +16,9 @@ internal sealed class SessionOwners
     public bool IsOwnedByAnother(string clientId, ClientIdentity identity) =>
         _owners.TryGetValue(clientId, out var owner) && owner != identity;
 
+    /// <summary>True while a session with <paramref name="clientId"/> exists (whoever owns it).</summary>
+    public bool IsInUse(string clientId) => _owners.ContainsKey(clientId);
+
     /// <summary>Records the owner of a session a client is now connected to.</summary>
     public void Connected(string clientId, ClientIdentity owner) => _owners[clientId] = owner;
 

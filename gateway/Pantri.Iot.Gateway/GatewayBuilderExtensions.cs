@@ -93,6 +93,7 @@ public static class GatewayBuilderExtensions
         services.AddHostedService<DemoHousehold>();
         services.AddSingleton<OpsStateRebuild>();
         services.AddHostedService(sp => sp.GetRequiredService<OpsStateRebuild>());
+        services.AddHttpContextAccessor();
         services.AddSingleton<SetupService>();
         services.AddOptions<PairingOptions>().BindConfiguration(PairingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PairingAttemptGuard>();
@@ -132,6 +133,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriPairing();
         app.MapPantriSafeguards();
         app.MapPantriEvents();
+        app.MapPantriAudit();
         app.MapRetailerCallbacks();
         app.MapPantriApiDocumentation();
         app.MapPantriHealthChecks();
@@ -154,6 +156,7 @@ public static class GatewayBuilderExtensions
                 {
                     jwt.Authority = a.Authority;
                     jwt.Audience = a.Audience;
+                    jwt.RequireHttpsMetadata = a.RequireHttpsMetadata;
                 }
                 else
                 {

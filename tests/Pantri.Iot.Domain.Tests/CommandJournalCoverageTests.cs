@@ -84,13 +84,72 @@ public sealed class CommandJournalCoverageTests
         Assert.That(_ledger.SafeguardsOf("demo"), Is.Null);
     }
 
+    [Test]
+    public void Every_property_of_a_device_is_put_back_by_a_rollback()
+    {
+        var device = _ledger.Devices["demo-button"];
+        var before = JsonSerializer.Serialize(device);
+
+        _ledger.RotateDeviceKey("demo", "demo-button", "new-hash", _time.GetUtcNow());
+        var changed = ChangeEverySettableProperty(device);
+        _ledger.RollbackCommand();
+
+        Assert.That(changed, Is.GreaterThanOrEqualTo(6), "the test changed the entity's properties");
+        Assert.That(JsonSerializer.Serialize(device), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void Every_property_of_a_household_and_a_user_is_put_back_by_a_rollback_of_their_deletion()
+    {
+        _ledger.CreateHousehold("demo", "Demo", _time.GetUtcNow());
+        _ledger.AddUser("demo", "alice", UserRole.Owner, _time.GetUtcNow());
+        _ledger.AcceptChanges();
+        var household = _ledger.Households["demo"];
+        var user = _ledger.Users["demo/alice"];
+        var before = JsonSerializer.Serialize(household) + JsonSerializer.Serialize(user);
+
+        _ledger.DeleteHousehold("demo", _time.GetUtcNow());
+        var changed = ChangeEverySettableProperty(household) + ChangeEverySettableProperty(user);
+        _ledger.RollbackCommand();
+
+        Assert.That(changed, Is.GreaterThanOrEqualTo(8), "the test changed the entities' properties");
+        Assert.That(JsonSerializer.Serialize(household) + JsonSerializer.Serialize(user), Is.EqualTo(before));
+        Assert.That(_ledger.HouseholdOf("demo"), Is.SameAs(household), "the household is back");
+        Assert.That(_ledger.Users["demo/alice"], Is.SameAs(user), "its user is back");
+        Assert.That(_ledger.DevicesOf("demo").Count(), Is.EqualTo(2), "its devices are not revoked");
+        Assert.That(_ledger.Instructions.Keys, Is.EquivalentTo(new[] { Jar, Button }), "its instructions are back");
+        Assert.That(_ledger.InstructionsPairedWith("demo-jar"), Is.EqualTo(new[] { Jar }), "with their pairings");
+    }
+
+    [Test]
+    public void Every_property_of_a_pairing_code_is_put_back_by_a_rollback_of_its_redemption()
+    {
+        _ledger.CreateHousehold("demo", "Demo", _time.GetUtcNow());
+        _ledger.CreatePairingCode("demo", "code-hash", "Scale", [Jar], "alice", _time.GetUtcNow(), _time.GetUtcNow().AddMinutes(10));
+        _ledger.AcceptChanges();
+        var code = _ledger.PairingCodes["code-hash"];
+        var before = JsonSerializer.Serialize(code);
+
+        var redeemed = _ledger.RedeemPairingCode("code-hash", "d-new", "key-hash", _time.GetUtcNow());
+        var changed = ChangeEverySettableProperty(code);
+        _ledger.RollbackCommand();
+
+        Assert.That(redeemed.IsSuccess, Is.True);
+        Assert.That(changed, Is.GreaterThanOrEqualTo(6), "the test changed the entity's properties");
+        Assert.That(JsonSerializer.Serialize(code), Is.EqualTo(before));
+        Assert.That(_ledger.PairingCodes["code-hash"], Is.SameAs(code), "the code can be used again");
+        Assert.That(_ledger.Devices.ContainsKey("d-new"), Is.False, "the device it made is gone");
+        Assert.That(_ledger.InstructionsPairedWith("d-new"), Is.Empty, "and so is its pairing");
+    }
+
     private long NextRef() => ++_refs;
 
-    // What a future code path might do to the entity after the journal took its snapshot. Ref stays: it is the key.
+    // What a future code path might do to the entity after the journal took its snapshot. Ref and DeviceId stay: they
+    // are the keys the ledger indexes by.
     private static int ChangeEverySettableProperty(object entity)
     {
         var changed = 0;
-        foreach (var property in entity.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.Name != "Ref"))
+        foreach (var property in entity.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.Name is not ("Ref" or "DeviceId")))
         {
             var type = property.PropertyType;
             var value = property.GetValue(entity);

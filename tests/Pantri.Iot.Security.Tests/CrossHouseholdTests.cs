@@ -15,8 +15,9 @@ namespace Pantri.Iot.Security.Tests;
 /// fails it, until it learns what to put there).</summary>
 public sealed class CrossHouseholdTests : SharedGatewayTest
 {
-    // Endpoints not authorised by User_Auth at all: a retailer's signed callback (its own tests check it).
-    private static readonly string[] NotUserAuth = ["/v1/retailers/"];
+    // Endpoints not authorised by User_Auth at all: a retailer's signed callback, the installation-admin calls of the
+    // command line (their own tests check them).
+    private static readonly string[] NotUserAuth = ["/v1/retailers/", "/v1/admin/"];
 
     [Test]
     public async Task Every_v1_endpoint_answers_404_for_another_households_ids()
@@ -46,7 +47,7 @@ public sealed class CrossHouseholdTests : SharedGatewayTest
             var path = Fill(pattern, values);
             using var request = new HttpRequestMessage(new HttpMethod(method), path);
             // One body valid for every endpoint (unknown fields are ignored), so validation never answers first.
-            request.Content = HouseholdApi.Json("""{"Name":"n","Product":"p","Retailer":"r","Quantity":1,"State":"Cancelled","ReorderAt":1,"Unit":"count","Debounce":1,"UserId":"x","Role":"Member"}""");
+            request.Content = HouseholdApi.Json("""{"Name":"n","Product":"p","Retailer":"r","Quantity":1,"State":"Cancelled","ReorderAt":1,"Unit":"count","Debounce":1,"UserId":"x","Role":"Member","Fallbacks":[]}""");
             var response = await intruder.SendAsync(request);
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), $"{method} {pattern}: {await response.Content.ReadAsStringAsync()}");
             walked.Add($"{method} {pattern}");

@@ -28,6 +28,7 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         var gone = await Task.WhenAny(disconnected, Task.Delay(TimeSpan.FromSeconds(5))) == disconnected;
         var elapsed = clock.Elapsed;
         var newKey = (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty(FieldNames.DeviceKey).GetString()!;
+        TestContext.Out.WriteLine($"rotate-key answered and the live session closed after {elapsed.TotalMilliseconds:F0} ms");
 
         Assert.That(rotated.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(gone, Is.True, "the session that used the old key was closed");
@@ -51,6 +52,7 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         var revoked = await http.DeleteAsync($"/v1/devices/{deviceId}");
         var gone = await Task.WhenAny(disconnected, Task.Delay(TimeSpan.FromSeconds(5))) == disconnected;
         var elapsed = clock.Elapsed;
+        TestContext.Out.WriteLine($"revoke answered and the live session closed after {elapsed.TotalMilliseconds:F0} ms");
 
         Assert.That(revoked.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(gone, Is.True, "the revoked device's session was closed");
@@ -96,6 +98,10 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         Assert.That(Gateway.Store.FindOrder(first)!.Retailer, Is.EqualTo("shop"));
         Assert.That(Gateway.Store.FindOrder(second)!.Retailer, Is.EqualTo("other-shop"));
         Assert.That(Gateway.Store.FindOrder(second)!.Quantity, Is.EqualTo(3));
+        var cancelled = await http.GetFromJsonAsync<JsonElement>($"/v1/orders?state=Cancelled&instructionRef={instructionRef}");
+        var placed = await http.GetFromJsonAsync<JsonElement>($"/v1/orders?state=placed&deviceId={deviceId}&limit=1");
+        Assert.That(cancelled.EnumerateArray().Select(o => o.GetProperty("OrderRef").GetInt64()), Is.EqualTo(new[] { first }), "filtered by state and instruction");
+        Assert.That(placed.EnumerateArray().Select(o => o.GetProperty("OrderRef").GetInt64()), Is.EqualTo(new[] { second }), "filtered by state and device");
     }
 
     [Test]
@@ -128,7 +134,33 @@ public sealed class DeviceLifecycleTests : SharedGatewayTest
         Assert.That(await HouseholdApi.ErrorFieldsAsync(user), Is.EqualTo(new[] { "UserId" }));
         Assert.That(await HouseholdApi.ErrorFieldsAsync(role), Is.EqualTo(new[] { "Role" }));
         Assert.That(await HouseholdApi.ErrorFieldsAsync(rename), Is.EqualTo(new[] { "Name" }));
+        Assert.That(await HouseholdApi.ErrorFieldsAsync(await http.GetAsync("/v1/orders?state=Lost")), Is.EqualTo(new[] { "state" }));
+        Assert.That(await HouseholdApi.ErrorFieldsAsync(await http.GetAsync("/v1/orders?limit=0")), Is.EqualTo(new[] { "limit" }));
+        Assert.That(await HouseholdApi.ErrorFieldsAsync(await http.PostAsync("/v1/pairing-codes", HouseholdApi.Json("""{"Name":" "}"""))), Is.EqualTo(new[] { "Name" }));
         Assert.That(device.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+    }
+
+    [Test]
+    public async Task Every_setup_change_is_in_the_households_audit_log_with_who_and_when()
+    {
+        using var http = await HouseholdApi.AsAccountAsync(Gateway, "audited-household");
+        using var other = await HouseholdApi.AsAccountAsync(Gateway, "unaudited-household");
+        var started = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var (deviceId, _, instructionRef) = await CreatePairedDeviceAsync(http);
+        await http.PutAsync($"/v1/devices/{deviceId}", HouseholdApi.Json("""{"Name":"Hall button"}"""));
+        await http.PostAsync($"/v1/devices/{deviceId}/rotate-key", null);
+        await http.DeleteAsync($"/v1/devices/{deviceId}");
+
+        var audit = (await http.GetFromJsonAsync<JsonElement>("/v1/audit")).EnumerateArray().ToList();
+        var othersAudit = await other.GetStringAsync("/v1/audit");
+
+        var onDevice = audit.Where(a => a.GetProperty("Subject").GetString() == "device " + deviceId).ToList();
+        Assert.That(onDevice.Select(a => a.GetProperty("Action").GetString()), Is.EqualTo(new[] { "RevokeDevice", "RotateDeviceKey", "RenameDevice", "CreateDevice" }), "newest first");
+        Assert.That(onDevice.Select(a => a.GetProperty("Change").GetString()), Is.EqualTo(new[] { "removed", "changed", "changed", "changed" }));
+        Assert.That(onDevice.Select(a => a.GetProperty("By").GetString()), Has.All.EqualTo("user-of-audited-household"), "the user of the token");
+        Assert.That(audit.Select(a => a.GetProperty("At").GetDateTimeOffset()), Has.All.InRange(started, DateTimeOffset.UtcNow.AddSeconds(1)));
+        Assert.That(audit.Select(a => a.GetProperty("Subject").GetString()), Does.Contain("instruction " + instructionRef.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That(othersAudit, Does.Not.Contain(deviceId), "another household's log shows none of it");
     }
 
     private static Task Disconnection(IMqttClient client)

@@ -14,8 +14,22 @@ namespace Pantri.Iot.Security.Tests;
 /// <summary>Pairing codes: a household asks for one, a new device presents it on its own provisioning topic and gets
 /// its credentials and instructions. A code works once and only until it expires; the provisioning identity can touch
 /// nothing but its own two topics, for a bounded time; guessing codes is refused per connection and per address.</summary>
-public sealed class ProvisioningTests : SharedGatewayTest
+[Category("Integration")]
+public sealed class ProvisioningTests
 {
+    // These tests send wrong codes on purpose: the per-address block is raised so they do not block each other
+    // (PairingCodeBurstTests checks the block itself).
+    [OneTimeSetUp]
+    public async Task StartGateway() => Gateway = await TestGateway.StartAsync(["--Pantri:Pairing:FailuresPerAddress=1000"]);
+
+    [OneTimeTearDown]
+    public async Task StopGateway() => await Gateway.DisposeAsync();
+
+    [TearDown]
+    public void FailOnUnexpectedLoggedErrors() => Gateway.ThrowIfLoggedErrors();
+
+    private TestGateway Gateway { get; set; } = null!;
+
     [Test]
     public async Task A_device_provisioned_with_a_pairing_code_presses_its_instruction()
     {
@@ -35,6 +49,8 @@ public sealed class ProvisioningTests : SharedGatewayTest
         Assert.That(ack.InstructionRef, Is.EqualTo(instructionRef));
         var listed = await http.GetFromJsonAsync<JsonElement>("/v1/devices");
         Assert.That(listed.EnumerateArray().Select(d => d.GetProperty("Name").GetString()), Is.EqualTo(new[] { "Pantry button" }));
+        var audit = await http.GetFromJsonAsync<JsonElement>("/v1/audit");
+        Assert.That(audit.EnumerateArray().Any(a => a.GetProperty("By").GetString() == "provisioning:prov-serial-0001" && a.GetProperty("Action").GetString() == "RedeemPairingCode"), Is.True, "the provisioning is in the audit log");
     }
 
     [Test]
@@ -74,6 +90,19 @@ public sealed class ProvisioningTests : SharedGatewayTest
         Assert.That(trigger.ReasonCode, Is.EqualTo(MqttClientPublishReasonCode.NotAuthorized));
         Assert.That(foreignRequest.ReasonCode, Is.EqualTo(MqttClientPublishReasonCode.NotAuthorized));
         Assert.That(Gateway.Orders(DemoCredentials.ButtonRef), Is.Empty, "nothing was ordered");
+    }
+
+    [Test]
+    public async Task A_second_connection_cannot_take_over_a_provisioning_client_id_in_use()
+    {
+        await using var first = await ProvisioningClient.ConnectAsync(Gateway.MqttPort, "prov-serial-0005");
+
+        var second = await TestDevice.TryConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", Gateway.MqttPort)
+            .WithClientId("prov-serial-0005").WithCredentials(Provisioning.UserName, string.Empty).Build());
+
+        Assert.That(second, Is.EqualTo(MqttClientConnectResultCode.NotAuthorized));
+        Assert.That(first.Client.IsConnected, Is.True, "the first connection keeps its session");
+        Assert.That((await first.RedeemAsync("ZZZZ-ZZZZ")).Id, Is.EqualTo(404), "and still gets its answers");
     }
 
     [Test]

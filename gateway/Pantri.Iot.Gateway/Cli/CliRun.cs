@@ -9,7 +9,12 @@ public static class CliRun
 {
     /// <summary>Opens the data directory named by <paramref name="parse"/>, runs <paramref name="work"/>, closes it.
     /// A directory held by a running gateway answers <see cref="GatewayCli.Unavailable"/> with a message saying so.</summary>
-    public static async Task<int> WithGatewayAsync(ParseResult parse, Func<OfflineGateway, Task<int>> work, CancellationToken cancellationToken)
+    public static async Task<int> WithGatewayAsync(ParseResult parse, Func<OfflineGateway, Task<int>> work, CancellationToken cancellationToken) =>
+        await WithGatewayAsync(parse, work, null, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As <see cref="WithGatewayAsync(ParseResult, Func{OfflineGateway, Task{int}}, CancellationToken)"/>; when a
+    /// running gateway holds the directory, <paramref name="whenRunning"/> (if given) does the work through its API.</summary>
+    public static async Task<int> WithGatewayAsync(ParseResult parse, Func<OfflineGateway, Task<int>> work, Func<DataDirectoryInUseException, Task<int>>? whenRunning, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parse);
         ArgumentNullException.ThrowIfNull(work);
@@ -18,7 +23,11 @@ public static class CliRun
         {
             gateway = await OfflineGateway.OpenAsync(parse.GetValue(GatewayCli.DataDirectory), cancellationToken).ConfigureAwait(false);
         }
-        catch (GatewayStartupException refused)
+        catch (DataDirectoryInUseException running) when (whenRunning is not null)
+        {
+            return await whenRunning(running).ConfigureAwait(false);
+        }
+        catch (Exception refused) when (refused is GatewayStartupException or DataDirectoryInUseException)
         {
             await Console.Error.WriteLineAsync(refused.Message + " The command line works on a stopped gateway's data directory; while it runs, use the HTTP API (see README).").ConfigureAwait(false);
             return GatewayCli.Unavailable;

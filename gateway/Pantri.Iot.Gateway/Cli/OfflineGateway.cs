@@ -42,7 +42,16 @@ public sealed class OfflineGateway : IAsyncDisposable
         try
         {
             // The lock first (it throws when a gateway runs), then the writer, which loads the store.
-            app.Services.GetRequiredService<DataDirectoryLock>();
+            try
+            {
+                app.Services.GetRequiredService<DataDirectoryLock>();
+            }
+            catch (GatewayStartupException held)
+            {
+                var options = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+                throw new DataDirectoryInUseException(held.Message, Path.GetFullPath(options.DataDirectory), app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Issuer, held);
+            }
+
             // Before any data is written: a new installation gets its signing key now, as at the gateway's first start
             // (later, with data in the store, a missing key is refused rather than silently made).
             app.Services.GetRequiredService<UserTokens>();
@@ -59,7 +68,7 @@ public sealed class OfflineGateway : IAsyncDisposable
 
     /// <summary>Runs a setup command on the writer.</summary>
     public Task<SetupResult<T>> RunAsync<T>(SetupCommand<T> command, CancellationToken cancellationToken) =>
-        Services.GetRequiredService<SetupService>().RunAsync(command, cancellationToken);
+        Services.GetRequiredService<SetupService>().RunAsync(command with { By = "cli" }, cancellationToken);
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
@@ -67,4 +76,18 @@ public sealed class OfflineGateway : IAsyncDisposable
         await _writer.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>The data directory is held by a running gateway (or cannot be locked).</summary>
+/// <param name="message">Why, naming the directory.</param>
+/// <param name="dataDirectory">The directory, as a full path.</param>
+/// <param name="issuer">The installation's token issuer.</param>
+/// <param name="inner">The lock's refusal.</param>
+public sealed class DataDirectoryInUseException(string message, string dataDirectory, string issuer, Exception inner) : Exception(message, inner)
+{
+    /// <summary>The directory, as a full path.</summary>
+    public string DataDirectory { get; } = dataDirectory;
+
+    /// <summary>The installation's token issuer (for an installation-admin token).</summary>
+    public string Issuer { get; } = issuer;
 }

@@ -5,8 +5,8 @@ namespace Pantri.Iot.Gateway.Pairing;
 
 /// <summary>Makes guessing pairing codes hopeless: counts wrong codes per source address (a burst blocks the address
 /// for a while, valid codes included) and for the whole installation (a flood from many addresses stops all attempts
-/// for the rest of the minute). With 31⁸ codes, at most ten unused codes per
-/// household and 60 wrong codes a minute, a year of guessing finds a code with a chance well below one in a thousand.
+/// for the rest of the minute). With 31⁸ ≈ 8.5 × 10¹¹ codes and 60 wrong codes a minute, a year of guessing hits a given
+/// unused code with a chance of about 1 in 27,000 (and a code lives ten minutes).
 /// Thread-safe; its memory is bounded (<see cref="MaxAddresses"/>).</summary>
 public sealed class PairingAttemptGuard(IOptions<PairingOptions> options, TimeProvider time)
 {

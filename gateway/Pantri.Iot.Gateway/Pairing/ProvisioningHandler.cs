@@ -37,7 +37,7 @@ public sealed partial class ProvisioningHandler(SetupService setup, PairingAttem
             return Refusal(AckIds.Malformed, $"send {{\"Code\": \"XXXX-XXXX\"}} with the {PairingCodes.Length}-character pairing code");
         }
 
-        var result = await setup.RunAsync(new RedeemPairingCode(code), cancellationToken).ConfigureAwait(false);
+        var result = await setup.RunAsync(new RedeemPairingCode(code) { By = "provisioning:" + message.ClientId }, cancellationToken).ConfigureAwait(false);
         if (result.Error is null)
         {
             LogProvisioned(logger, result.Value!.DeviceId!, message.ClientId);

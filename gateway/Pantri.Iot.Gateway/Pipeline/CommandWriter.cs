@@ -555,6 +555,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
         public override void Execute(UnitOfWork work)
         {
+            work.AuditAs(command as IAuditedCommand);
             _result = command.Execute(work);
             _executed = true;
         }

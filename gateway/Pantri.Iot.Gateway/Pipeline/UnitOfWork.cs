@@ -31,6 +31,9 @@ public sealed class UnitOfWork
     // command is abandoned. Only setup calls add here, never device commands.
     private readonly List<Action> _batchUndo = [];
     private int _identityChangesMark;
+    private int _auditMark;
+    private readonly HashSet<(string Subject, string Change)> _audited = [];
+    private IAuditedCommand? _auditedCommand;
     private int _commandsMark;
     private int _outboundMark;
     private int _eventsMark;
@@ -122,6 +125,10 @@ public sealed class UnitOfWork
         }
     }
 
+    /// <summary>Audits the current command's changes on behalf of <paramref name="command"/>; null (device commands)
+    /// audits nothing.</summary>
+    internal void AuditAs(IAuditedCommand? command) => _auditedCommand = command;
+
     /// <summary>Stores <see cref="Meta"/> with this batch.</summary>
     public void MetaChanged() => _metaChanged = true;
 
@@ -147,6 +154,9 @@ public sealed class UnitOfWork
         _eventsMark = _events.Count;
         _deviceChangesMark = _deviceChanges.Count;
         _identityChangesMark = _identityChanges.Count;
+        _auditMark = _batch.Audit.Count;
+        _auditedCommand = null;
+        _audited.Clear();
         _batchUndo.Clear();
         _metaChangedMark = _metaChanged;
         _changesTaken = 0;
@@ -203,6 +213,7 @@ public sealed class UnitOfWork
 
         _batchUndo.Clear();
         _identityChanges.RemoveRange(_identityChangesMark, _identityChanges.Count - _identityChangesMark);
+        _batch.Audit.RemoveRange(_auditMark, _batch.Audit.Count - _auditMark);
         _outbound.RemoveRange(_outboundMark, _outbound.Count - _outboundMark);
         _events.RemoveRange(_eventsMark, _events.Count - _eventsMark);
         _deviceChanges.RemoveRange(_deviceChangesMark, _deviceChanges.Count - _deviceChangesMark);
@@ -280,6 +291,11 @@ public sealed class UnitOfWork
         var changes = Ledger.PendingChanges;
         for (var i = _changesTaken; i < changes.Count; i++)
         {
+            if (_auditedCommand is not null)
+            {
+                Audit(changes[i]);
+            }
+
             switch (changes[i])
             {
                 case DeviceChanged { Device: var device }:
@@ -347,6 +363,29 @@ public sealed class UnitOfWork
 
         _changesTaken = changes.Count;
     }
+
+    // One line per entity and kind of change per command (a household's deletion touches each of its entities once).
+    private void Audit(LedgerChange change)
+    {
+        var (account, subject, removed) = change switch
+        {
+            DeviceChanged { Device: var d } => (d.AccountId, "device " + d.DeviceId, d.IsRevoked),
+            InstructionChanged { Instruction: var i } => (i.AccountId, "instruction " + Ref(i.Ref), false),
+            InstructionRemoved { Instruction: var i } => (i.AccountId, "instruction " + Ref(i.Ref), true),
+            HouseholdChanged { Household: var h, Removed: var r } => (h.AccountId, "household " + h.AccountId, r),
+            UserChanged { User: var u, Removed: var r } => (u.AccountId, (u.Role == UserRole.Ops ? "ops user " : "user ") + u.UserId, r),
+            PairingCodeChanged { Code: var c, Removed: var r } => (c.AccountId, "pairing code for " + c.DeviceName, r),
+            OrderChanged { Order: var o } => (o.AccountId, "order " + Ref(o.Ref) + " " + o.State, false),
+            _ => (string.Empty, change.GetType().Name, false),
+        };
+        var kind = removed ? "removed" : "changed";
+        if (_audited.Add((subject, kind)))
+        {
+            _batch.Audit.Add(new AuditEntry { AccountId = account, At = Now, By = _auditedCommand!.By, Action = _auditedCommand.GetType().Name, Subject = subject, Change = kind });
+        }
+    }
+
+    private static string Ref(long reference) => reference.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     // Upsert (or, for null, delete) in the batch, remembering what was there for an abandoned command.
     private void Put<TKey, TValue>(Dictionary<TKey, TValue?> entries, TKey key, TValue? value)

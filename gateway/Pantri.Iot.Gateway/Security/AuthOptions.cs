@@ -12,6 +12,10 @@ public sealed class AuthOptions
     /// <summary>An external OIDC issuer (e.g. the Pantri ID server); unset = embedded signing.</summary>
     public string? Authority { get; set; }
 
+    /// <summary>With an external issuer: fetch its discovery document and keys over HTTPS only (default true). Turn off
+    /// only for an issuer on the same machine or a private network you trust, e.g. a test identity provider.</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
     /// <summary>Expected audience (default <c>pantri</c>).</summary>
     [Required]
     public string Audience { get; set; } = "pantri";

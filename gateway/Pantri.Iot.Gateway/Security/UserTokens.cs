@@ -36,6 +36,11 @@ public sealed class UserTokens
         SigningKey = new SymmetricSecurityKey(LoadOrCreate(path, _auth, store));
     }
 
+    /// <summary>The signing key of the data directory <paramref name="dataDirectory"/> as stored there, or null when it
+    /// is missing or damaged (the command line reads it to sign an installation-admin token for a running gateway).</summary>
+    public static SymmetricSecurityKey? ReadKey(string dataDirectory) =>
+        TryRead(Path.Combine(dataDirectory, FileName), out var key, out _) ? new SymmetricSecurityKey(key) : null;
+
     /// <summary>The key embedded tokens are signed with.</summary>
     public SymmetricSecurityKey SigningKey { get; }
 
@@ -97,6 +102,12 @@ public sealed class UserTokens
     private static bool TryRead(string path, out byte[] key, out string problem)
     {
         key = [];
+        if (!File.Exists(path))
+        {
+            problem = "missing";
+            return false;
+        }
+
         var text = File.ReadAllText(path).Trim();
         var buffer = new byte[(text.Length * 3 / 4) + 3];
         if (!Convert.TryFromBase64String(text, buffer, out var length))

@@ -87,16 +87,16 @@ public sealed record ConfigureWebhook(string AccountId, string? Url, string Secr
 /// <param name="AccountId">The household.</param>
 /// <param name="OrderRef">The order.</param>
 /// <param name="Approved">Approve or decline.</param>
-/// <param name="By">Who answers.</param>
-public sealed record AnswerApproval(string AccountId, long OrderRef, bool Approved, string By) : SetupCommand<OrderStatus>
+/// <param name="AnsweredBy">Who answers (recorded on the order's history).</param>
+public sealed record AnswerApproval(string AccountId, long OrderRef, bool Approved, string AnsweredBy) : SetupCommand<OrderStatus>
 {
     /// <inheritdoc/>
     public override SetupResult<OrderStatus> Execute(UnitOfWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
         var moved = Approved
-            ? work.Ledger.Approve(AccountId, OrderRef, By, work.Now)
-            : work.Ledger.Decline(AccountId, OrderRef, By, work.Now);
+            ? work.Ledger.Approve(AccountId, OrderRef, AnsweredBy, work.Now)
+            : work.Ledger.Decline(AccountId, OrderRef, AnsweredBy, work.Now);
         return moved.Outcome switch
         {
             OrderMoveOutcome.NotOpen => SetupResult.Fail<OrderStatus>(StatusCodes.Status404NotFound, "no open order with this ref in this account"),

@@ -7,8 +7,12 @@ namespace Pantri.Iot.Gateway.Setup;
 /// <summary>A setup request of a household; each maps to one ledger method. Runs on the writer like a device
 /// command, so setup and presses never race.</summary>
 /// <typeparam name="T">What the API answers.</typeparam>
-public abstract record SetupCommand<T> : IWriterCommand<SetupResult<T>>
+public abstract record SetupCommand<T> : IWriterCommand<SetupResult<T>>, IAuditedCommand
 {
+    /// <summary>Who asks; set by <see cref="SetupService"/> (the user of the request, or <c>cli</c>). Every change the
+    /// command makes is written to the audit log under this name.</summary>
+    public string By { get; init; } = "gateway";
+
     /// <inheritdoc/>
     public abstract SetupResult<T> Execute(UnitOfWork work);
 
@@ -94,14 +98,14 @@ public sealed record ListInstructions(string AccountId) : SetupCommand<IReadOnly
 /// <param name="AccountId">The household.</param>
 /// <param name="OrderRef">The order.</param>
 /// <param name="State">The state to move to.</param>
-/// <param name="By">Who moves it.</param>
-public sealed record MoveOrder(string AccountId, long OrderRef, OrderState State, string By) : SetupCommand<OrderStatus>
+/// <param name="MovedBy">Who moves it (recorded on the order's history).</param>
+public sealed record MoveOrder(string AccountId, long OrderRef, OrderState State, string MovedBy) : SetupCommand<OrderStatus>
 {
     /// <inheritdoc/>
     public override SetupResult<OrderStatus> Execute(UnitOfWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var moved = work.Ledger.MoveOrder(AccountId, OrderRef, State, By, work.Now);
+        var moved = work.Ledger.MoveOrder(AccountId, OrderRef, State, MovedBy, work.Now);
         return moved.Outcome switch
         {
             OrderMoveOutcome.NotOpen => SetupResult.Fail<OrderStatus>(StatusCodes.Status404NotFound, "no open order with this ref in this account"),

@@ -6,19 +6,24 @@ using Pantri.Iot.Gateway.Security;
 namespace Pantri.Iot.Gateway.Setup;
 
 /// <summary>The household setup API (devices, instructions, pairing, trigger points, order states) as calls: each
-/// builds one <see cref="SetupCommand{T}"/> and hands it to the writer.</summary>
-public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync credentials)
+/// builds one <see cref="SetupCommand{T}"/> and hands it to the writer, on behalf of the request's user (the audit
+/// log's <c>By</c>) when there is one.</summary>
+public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync credentials, IHttpContextAccessor http)
 {
     /// <summary>Runs any setup command on the writer (households, users, devices…).</summary>
-    public Task<SetupResult<T>> RunAsync<T>(SetupCommand<T> command, CancellationToken cancellationToken) =>
-        writer.SubmitAsync(command, cancellationToken);
+    public Task<SetupResult<T>> RunAsync<T>(SetupCommand<T> command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var user = http.HttpContext?.User;
+        return writer.SubmitAsync(user?.Identity?.IsAuthenticated == true ? command with { By = Entry.Http.AccountClaims.UserOf(user) } : command, cancellationToken);
+    }
 
     /// <summary>Creates a device in an account with a gateway-assigned id; its key is returned once. With an external
     /// broker the device's credentials reach the broker before the key is returned; when they could not, the call
     /// answers 503 and the device must be re-keyed (the key was never shown).</summary>
     public async Task<SetupResult<DeviceWithKey>> CreateDeviceAsync(string accountId, string name, CancellationToken cancellationToken)
     {
-        var created = await writer.SubmitAsync(new CreateDevice(accountId, name), cancellationToken).ConfigureAwait(false);
+        var created = await RunAsync(new CreateDevice(accountId, name), cancellationToken).ConfigureAwait(false);
         if (created.Value is { } device)
         {
             try
@@ -38,7 +43,7 @@ public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync cre
     /// broker, at the broker before the new key is returned (503 when the broker did not take it: rotate again).</summary>
     public async Task<SetupResult<DeviceWithKey>> RotateDeviceKeyAsync(string accountId, string deviceId, CancellationToken cancellationToken)
     {
-        var rotated = await writer.SubmitAsync(new RotateDeviceKey(accountId, deviceId), cancellationToken).ConfigureAwait(false);
+        var rotated = await RunAsync(new RotateDeviceKey(accountId, deviceId), cancellationToken).ConfigureAwait(false);
         if (rotated.Value is { } device)
         {
             try
@@ -58,7 +63,7 @@ public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync cre
     /// revoked device's commands either way).</summary>
     public async Task<SetupResult<DeviceView>> RevokeDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken)
     {
-        var revoked = await writer.SubmitAsync(new RevokeDevice(accountId, deviceId), cancellationToken).ConfigureAwait(false);
+        var revoked = await RunAsync(new RevokeDevice(accountId, deviceId), cancellationToken).ConfigureAwait(false);
         if (revoked.Value is { } device)
         {
             try
@@ -78,25 +83,25 @@ public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync cre
     public Task<SetupResult<InstructionView>> CreateInstructionAsync(string accountId, NewInstruction body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        return writer.SubmitAsync(new CreateInstruction(accountId, body.ToSpec()), cancellationToken);
+        return RunAsync(new CreateInstruction(accountId, body.ToSpec()), cancellationToken);
     }
 
     /// <summary>Pairs a device of the account with an instruction.</summary>
     public Task<SetupResult<InstructionView>> PairAsync(string accountId, long instructionRef, string deviceId, CancellationToken cancellationToken) =>
-        writer.SubmitAsync(new PairDevice(accountId, instructionRef, deviceId), cancellationToken);
+        RunAsync(new PairDevice(accountId, instructionRef, deviceId), cancellationToken);
 
     /// <summary>Sets the user's trigger point and tracking settings (tracking starts if it was off).</summary>
     public Task<SetupResult<InstructionView>> ConfigureTrackingAsync(string accountId, long instructionRef, TrackingSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        return writer.SubmitAsync(new ConfigureTracking(accountId, instructionRef, settings.ToSpec()), cancellationToken);
+        return RunAsync(new ConfigureTracking(accountId, instructionRef, settings.ToSpec()), cancellationToken);
     }
 
     /// <summary>The account's instructions.</summary>
     public Task<SetupResult<IReadOnlyList<InstructionView>>> ListInstructionsAsync(string accountId, CancellationToken cancellationToken) =>
-        writer.SubmitAsync(new ListInstructions(accountId), cancellationToken);
+        RunAsync(new ListInstructions(accountId), cancellationToken);
 
     /// <summary>Moves an open order (cancel, mark delivered…). Delivery of a tracked item raises its level.</summary>
     public Task<SetupResult<OrderStatus>> MoveOrderAsync(string accountId, long orderRef, OrderState state, string by, CancellationToken cancellationToken) =>
-        writer.SubmitAsync(new MoveOrder(accountId, orderRef, state, by), cancellationToken);
+        RunAsync(new MoveOrder(accountId, orderRef, state, by), cancellationToken);
 }

@@ -1,4 +1,5 @@
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
 
 namespace Pantri.Iot.Gateway.Storage;
 
@@ -42,6 +43,9 @@ public interface IGatewayStore : IDisposable
 
     /// <summary>An account's orders, newest first.</summary>
     IReadOnlyList<Order> FindOrders(string accountId, int limit);
+
+    /// <summary>A household's audit log, newest first.</summary>
+    IReadOnlyList<AuditEntry> FindAudit(string accountId, int limit) => [];
 
     /// <summary>Up to <paramref name="limit"/> queued submissions, oldest first.</summary>
     IReadOnlyList<OutboxEntry> PendingSubmissions(int limit);

@@ -1,5 +1,6 @@
 using LiteDB;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
 
 namespace Pantri.Iot.Gateway.Storage;
 
@@ -28,6 +29,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     private ILiteCollection<Household> _households = null!;
     private ILiteCollection<HouseholdUser> _users = null!;
     private ILiteCollection<PairingCode> _pairingCodes = null!;
+    private ILiteCollection<AuditEntry> _audit = null!;
     private ILiteCollection<OutboxEntry> _outbox = null!;
     private ILiteCollection<CommandRecord> _commands = null!;
     private ILiteCollection<GatewayMeta> _meta = null!;
@@ -167,6 +169,11 @@ public sealed class LiteDbGatewayStore : IGatewayStore
                 _outbox.Delete(orderRef);
             }
 
+            if (batch.Audit.Count > 0)
+            {
+                _audit.InsertBulk(batch.Audit);
+            }
+
             if (batch.Meta is not null)
             {
                 _meta.Upsert(batch.Meta);
@@ -286,6 +293,10 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         Read<IReadOnlyList<Order>>(() => _orders.Find(o => o.AccountId == accountId).OrderByDescending(o => o.CreatedAt).Take(limit).ToList());
 
     /// <inheritdoc/>
+    public IReadOnlyList<AuditEntry> FindAudit(string accountId, int limit) =>
+        Read<IReadOnlyList<AuditEntry>>(() => _audit.Query().Where(a => a.AccountId == accountId).OrderByDescending(a => a.Id).Limit(limit).ToList());
+
+    /// <inheritdoc/>
     public IReadOnlyList<OutboxEntry> PendingSubmissions(int limit) =>
         Read<IReadOnlyList<OutboxEntry>>(() => _outbox.Query().OrderBy(e => e.QueuedAt).Limit(limit).ToList());
 
@@ -344,6 +355,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _households = _db.GetCollection<Household>("households");
         _users = _db.GetCollection<HouseholdUser>("users");
         _pairingCodes = _db.GetCollection<PairingCode>("pairingcodes");
+        _audit = _db.GetCollection<AuditEntry>("audit");
         _outbox = _db.GetCollection<OutboxEntry>("outbox");
         _commands = _db.GetCollection<CommandRecord>("commands");
         _meta = _db.GetCollection<GatewayMeta>("meta");
@@ -355,6 +367,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _orders.EnsureIndex(o => o.AccountId);
         // The dispatcher looks for household cancels to forward every poll; almost every order has none.
         _orders.EnsureIndex(o => o.CancelRequestedAt);
+        _audit.EnsureIndex(a => a.AccountId);
         // The dispatcher reads the outbox oldest first every poll; without the index that is a sort of the whole queue.
         _outbox.EnsureIndex(e => e.QueuedAt);
         _commands.EnsureIndex(c => c.KeyHash);
@@ -395,6 +408,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         mapper.Entity<Household>().Id(h => h.AccountId, autoId: false);
         mapper.Entity<HouseholdUser>().Id(u => u.Key, autoId: false);
         mapper.Entity<PairingCode>().Id(c => c.CodeHash, autoId: false);
+        mapper.Entity<AuditEntry>().Id(a => a.Id, autoId: true);
         mapper.Entity<Instruction>().Id(i => i.Ref, autoId: false);
         mapper.Entity<Order>().Id(o => o.Ref, autoId: false).Ignore(o => o.IsOpen);
         mapper.Entity<OutboxEntry>().Id(e => e.OrderRef, autoId: false);

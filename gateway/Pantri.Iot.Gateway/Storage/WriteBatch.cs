@@ -1,4 +1,5 @@
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
 
 namespace Pantri.Iot.Gateway.Storage;
 
@@ -35,6 +36,9 @@ public sealed class WriteBatch
     /// <summary>Queued submissions to delete (orders that left Placed in this batch).</summary>
     public HashSet<long> OutboxDone { get; } = [];
 
+    /// <summary>Audit entries to insert.</summary>
+    public List<AuditEntry> Audit { get; } = [];
+
     /// <summary>Commands to insert.</summary>
     public List<CommandRecord> Commands { get; } = [];
 
@@ -42,7 +46,7 @@ public sealed class WriteBatch
     public GatewayMeta? Meta { get; set; }
 
     /// <summary>True when there is nothing to write.</summary>
-    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && InstructionsDeleted.Count == 0 && Households.Count == 0 && Users.Count == 0 && PairingCodes.Count == 0 && Orders.Count == 0 && Safeguards.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Meta is null;
+    public bool IsEmpty => Devices.Count == 0 && Instructions.Count == 0 && InstructionsDeleted.Count == 0 && Households.Count == 0 && Users.Count == 0 && PairingCodes.Count == 0 && Orders.Count == 0 && Safeguards.Count == 0 && Outbox.Count == 0 && OutboxDone.Count == 0 && Commands.Count == 0 && Audit.Count == 0 && Meta is null;
 
     /// <summary>Empties the batch for reuse.</summary>
     public void Clear()
@@ -58,6 +62,7 @@ public sealed class WriteBatch
         Outbox.Clear();
         OutboxDone.Clear();
         Commands.Clear();
+        Audit.Clear();
         Meta = null;
     }
 }

@@ -56,7 +56,7 @@ public sealed partial class OpenApiDocumentTests : SharedGatewayTest
 
     private static bool HasJsonSchema(JsonElement withContent) =>
         withContent.TryGetProperty("content", out var content)
-        && content.EnumerateObject().Any(c => (c.Name.Contains("json", StringComparison.Ordinal) || c.Name == "text/event-stream") && c.Value.TryGetProperty("schema", out _));
+        && content.EnumerateObject().Any(c => (c.Name.Contains("json", StringComparison.Ordinal) || c.Name is "text/event-stream" or "application/zip") && c.Value.TryGetProperty("schema", out _));
 
     // "{instructionRef:long}" → "{instructionRef}", as OpenAPI writes route parameters.
     [GeneratedRegex(":[^}]+}")]

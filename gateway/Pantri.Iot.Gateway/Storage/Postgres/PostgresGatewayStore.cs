@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Npgsql;
 using NpgsqlTypes;
 using Pantri.Iot.Domain;
+using Pantri.Iot.Gateway.Pipeline;
 
 namespace Pantri.Iot.Gateway.Storage.Postgres;
 
@@ -176,7 +177,7 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         {
             var setup = batch.Households.Count > 0 || batch.Users.Count > 0 || batch.PairingCodes.Count > 0 || batch.InstructionsDeleted.Count > 0;
             var metaOnly = batch.Meta is not null && batch.Devices.Count == 0 && batch.Instructions.Count == 0 && batch.Orders.Count == 0
-                && batch.Safeguards.Count == 0 && !setup && batch.Outbox.Count == 0 && batch.OutboxDone.Count == 0 && batch.Commands.Count == 0;
+                && batch.Safeguards.Count == 0 && batch.Audit.Count == 0 && !setup && batch.Outbox.Count == 0 && batch.OutboxDone.Count == 0 && batch.Commands.Count == 0;
             if (metaOnly ? _lockedReservedUpTo != _seenReservedUpTo : _lockedChangeSeq != _seenChangeSeq)
             {
                 throw new StoreConflictException("another gateway instance wrote since this one last read the state");
@@ -287,6 +288,25 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         });
 
     /// <inheritdoc/>
+    public IReadOnlyList<AuditEntry> FindAudit(string accountId, int limit)
+    {
+        using var connection = _dataSource.OpenConnection();
+        using var command = new NpgsqlCommand("SELECT id, doc FROM pantri_audit WHERE account_id = @account ORDER BY id DESC LIMIT @limit", connection);
+        command.Parameters.AddWithValue("account", accountId);
+        command.Parameters.AddWithValue("limit", limit);
+        using var reader = command.ExecuteReader();
+        var entries = new List<AuditEntry>();
+        while (reader.Read())
+        {
+            var entry = JsonSerializer.Deserialize<AuditEntry>(reader.GetString(1), Json)!;
+            entry.Id = reader.GetInt64(0);
+            entries.Add(entry);
+        }
+
+        return entries;
+    }
+
+    /// <inheritdoc/>
     public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) =>
         Query<Order>("SELECT doc FROM pantri_orders WHERE doc->>'CancelRequestedAt' IS NOT NULL ORDER BY doc->>'CancelRequestedAt' LIMIT @limit", p => p.AddWithValue("limit", limit));
 
@@ -373,6 +393,14 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         foreach (var (accountId, safeguards) in batch.Safeguards)
         {
             write.BatchCommands.Add(Upsert("pantri_safeguards", "account_id", accountId, null, changeSeq, safeguards));
+        }
+
+        foreach (var entry in batch.Audit)
+        {
+            var command = new NpgsqlBatchCommand("INSERT INTO pantri_audit (account_id, doc) VALUES (@account, @doc)");
+            command.Parameters.AddWithValue("account", entry.AccountId);
+            command.Parameters.Add(Jsonb("doc", entry));
+            write.BatchCommands.Add(command);
         }
 
         // Orders that closed first, so an instruction's new open order never meets its old one in the unique index.

@@ -76,7 +76,7 @@ public static class PostgresSchema
         INSERT INTO pantri_meta (id, reserved_up_to, change_seq, doc) VALUES ('meta', 0, 0, '{}'::jsonb);
         """,
         """
-        -- Households, users, pairing codes and safeguards. Households, users, pairing codes and instruction deletions
+        -- Households, users, pairing codes, safeguards and the audit log. Households, users, pairing codes and instruction deletions
         -- are rare setup changes: a commit that has one bumps setup_seq, and an instance that sees it move reloads its
         -- state instead of taking in rows (a deleted row leaves nothing to take in). Safeguards change with spending,
         -- so they are taken in row by row like orders.
@@ -98,6 +98,12 @@ public static class PostgresSchema
             change_seq bigint NOT NULL,
             doc jsonb NOT NULL);
         CREATE INDEX pantri_safeguards_by_change ON pantri_safeguards (change_seq);
+        -- Who changed what in a household's setup (GET /v1/audit), written with the change.
+        CREATE TABLE pantri_audit (
+            id bigserial PRIMARY KEY,
+            account_id text NOT NULL,
+            doc jsonb NOT NULL);
+        CREATE INDEX pantri_audit_by_account ON pantri_audit (account_id, id DESC);
         ALTER TABLE pantri_meta ADD COLUMN setup_seq bigint NOT NULL DEFAULT 0;
         -- An order awaiting the household's approval is open too: still one open order per instruction.
         DROP INDEX pantri_orders_one_open_per_instruction;
