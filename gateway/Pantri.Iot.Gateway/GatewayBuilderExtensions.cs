@@ -9,6 +9,7 @@ using Pantri.Iot.Contract;
 using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Entry.WebSockets;
+using Pantri.Iot.Gateway.HomeAssistant;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Lifecycle;
 using Pantri.Iot.Gateway.Pipeline;
@@ -83,6 +84,7 @@ public static class GatewayBuilderExtensions
         services.AddSingleton<MqttRequestHandler>();
         services.AddSingleton<IDeviceMessageHandler>(sp => new GracefulShutdown.DrainingHandler(sp.GetRequiredService<MqttRequestHandler>(), sp.GetRequiredService<GracefulShutdown>()));
         builder.AddPantriBroker();
+        builder.AddPantriHomeAssistant();
         services.AddPantriHealthChecks();
         AddUserAuth(builder);
         builder.AddPantriHttpApi();
