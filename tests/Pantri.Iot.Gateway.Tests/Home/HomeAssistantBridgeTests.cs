@@ -81,6 +81,35 @@ public sealed partial class HomeAssistantBridgeTests
         Assert.That(seen.Keys, Is.EquivalentTo(new[] { "pantri/status" }), "only the bridge's availability");
     }
 
+    [Test]
+    public async Task After_the_household_broker_restarts_empty_the_bridge_publishes_its_configs_and_states_again()
+    {
+        var mosquitto = StartMosquitto(out var port);
+        try
+        {
+            await using var gateway = await TestGateway.StartAsync(BridgeArgs(port, "demo"));
+            await using var jar = await gateway.ConnectJarAsync();
+            await jar.RequestAsync(DeviceTopicKind.Level, $$"""{"Instruction_Ref": {{DemoCredentials.JarRef}}, "Level": 7}""");
+            var inventory = $"pantri/{DemoCredentials.JarRef}/inventory";
+            await RetainedAsync(port, ["pantri/#"], received => received.TryGetValue(inventory, out var state) && state.Contains("\"level\":7", StringComparison.Ordinal));
+
+            // Home Assistant's broker restarts without persistence: every retained message is gone.
+            mosquitto.Kill();
+            mosquitto.Dispose();
+            mosquitto = StartMosquitto(out _, port);
+            var seen = await RetainedAsync(port, ["homeassistant/#", "pantri/#"], received =>
+                received.ContainsKey($"homeassistant/sensor/pantri/{DemoCredentials.JarRef}_level/config")
+                && received.TryGetValue(inventory, out var state) && state.Contains("\"level\":7", StringComparison.Ordinal)
+                && received.GetValueOrDefault("pantri/status") == "online", TimeSpan.FromSeconds(30));
+
+            Assert.That(seen.Keys.Count(k => k.StartsWith("homeassistant/sensor/pantri/", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(4));
+        }
+        finally
+        {
+            mosquitto.Dispose();
+        }
+    }
+
     private static string[] BridgeArgs(int port, string accountId) =>
     [
         "--Pantri:HomeAssistant:Enabled=true",
@@ -128,9 +157,10 @@ public sealed partial class HomeAssistantBridgeTests
 
     /// <summary>Subscribes as a new client and collects the retained messages until <paramref name="done"/> holds
     /// (at most 10 s).</summary>
-    private static async Task<Dictionary<string, string>> RetainedAsync(int port, string[] filters, Func<IReadOnlyDictionary<string, string>, bool> done)
+    private static async Task<Dictionary<string, string>> RetainedAsync(int port, string[] filters, Func<IReadOnlyDictionary<string, string>, bool> done, TimeSpan? timeout = null)
     {
-        for (var attempt = 0; attempt < 50; attempt++)
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(10)))
         {
             var received = new ConcurrentDictionary<string, string>();
             using var client = new MqttClientFactory().CreateMqttClient();
@@ -160,12 +190,12 @@ public sealed partial class HomeAssistantBridgeTests
             }
         }
 
-        throw new TimeoutException("the expected retained messages did not appear within 10 s");
+        throw new TimeoutException($"the expected retained messages did not appear within {timeout ?? TimeSpan.FromSeconds(10)}");
     }
 
-    private static ChildProcess StartMosquitto(out int port)
+    private static ChildProcess StartMosquitto(out int port, int? samePort = null)
     {
-        port = ChildProcess.FreePort();
+        port = samePort ?? ChildProcess.FreePort();
         var config = Path.Combine(Path.GetTempPath(), $"pantri-ha-mosquitto-{port}.conf");
         File.WriteAllText(config, $"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_type error\n");
         var process = ChildProcess.Start(BenchTarget.MosquittoPath, ["-c", config]);
