@@ -11,6 +11,7 @@ using Pantri.Iot.Gateway.Entry.Http;
 using Pantri.Iot.Gateway.Entry.Mqtt;
 using Pantri.Iot.Gateway.Entry.WebSockets;
 using Pantri.Iot.Gateway.Events;
+using Pantri.Iot.Gateway.HomeAssistant;
 using Pantri.Iot.Gateway.Ops;
 using Pantri.Iot.Gateway.Pairing;
 using Pantri.Iot.Gateway.Lifecycle;
@@ -107,6 +108,7 @@ public static class GatewayBuilderExtensions
         // Pantri:Broker:Mode=External: the gateway is a client of an external broker instead (registered last, so
         // its intake starts after the ops state rebuild, as the embedded listener does).
         builder.AddPantriExternalBroker();
+        builder.AddPantriHomeAssistant();
         services.AddPantriHealthChecks();
         AddUserAuth(builder);
         builder.AddPantriHttpApi();

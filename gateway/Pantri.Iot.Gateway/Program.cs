@@ -8,7 +8,6 @@ if (GatewayCli.IsVerb(args))
     return await GatewayCli.RunAsync(args).ConfigureAwait(false);
 }
 
-
 Log.Logger = new LoggerConfiguration().WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture).CreateBootstrapLogger();
 try
 {

@@ -43,7 +43,7 @@ public sealed partial class OnlineBackup(CommandWriter writer, IGatewayStore sto
             }
 
             var files = CopyOtherFiles(staging);
-            await Task.Run(() => ZipFile.CreateFromDirectory(staging, zip, CompressionLevel.Fastest, includeBaseDirectory: false), cancellationToken).ConfigureAwait(false);
+            await Task.Run(() => Zip(staging, zip), cancellationToken).ConfigureAwait(false);
             var bytes = new FileInfo(zip).Length;
             LogWritten(logger, files + Directory.GetFiles(staging, "*.db").Length, bytes, paused.Elapsed.TotalMilliseconds);
             return new Archive(zip, $"pantri-backup-{time.GetUtcNow():yyyyMMdd-HHmmss}Z.zip", _one);
@@ -104,6 +104,19 @@ public sealed partial class OnlineBackup(CommandWriter writer, IGatewayStore sto
         }
 
         return count;
+    }
+
+    /// <summary>Zips the staging folder into a file only its owner can read (it holds keys).</summary>
+    private static void Zip(string staging, string zip)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var file = new FileStream(zip, options);
+        ZipFile.CreateFromDirectory(staging, file, CompressionLevel.Fastest, includeBaseDirectory: false);
     }
 
     private static void TryDelete(string path)

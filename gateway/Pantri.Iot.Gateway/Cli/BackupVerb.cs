@@ -85,7 +85,14 @@ public sealed class BackupVerb : ICliVerb
 
             // Written beside the target and renamed when complete: a cut-off download never looks like a backup.
             var partial = path.FullName + ".partial";
-            var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write);
+            // The archive holds the signing key and the CA's key: readable by its owner only, like the data directory.
+            var mode = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
+            {
+                mode.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            var file = new FileStream(partial, mode);
             await using (file.ConfigureAwait(false))
             {
                 await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);

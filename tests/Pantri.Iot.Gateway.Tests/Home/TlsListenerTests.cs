@@ -102,6 +102,25 @@ public sealed class TlsListenerTests
         Assert.That(stopwatch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "within the CONNECT timeout, not MQTTnet's 100 s");
     }
 
+    [Test]
+    public async Task Only_TLS_1_2_and_1_3_are_offered_openssl_asking_for_TLS_1_1_gets_a_protocol_version_alert()
+    {
+        await using var gateway = await TestGateway.StartAsync(TlsArgs);
+        var port = gateway.Services.GetRequiredService<EmbeddedMqttServer>().TlsPort;
+
+        var answers = new Dictionary<string, ExternalProcess.Result>();
+        foreach (var version in (string[])["-tls1_1", "-tls1_2", "-tls1_3"])
+        {
+            // The server's answer, not the client's refusal: "alert protocol version" is the alert the server sends.
+            answers[version] = await ExternalProcess.RunAsync("bash",
+                ["-c", $"openssl s_client -connect 127.0.0.1:{port} {version} -CAfile '{CaPath(gateway)}' -servername localhost -brief </dev/null"]);
+        }
+
+        Assert.That(answers["-tls1_1"].Stderr + answers["-tls1_1"].Stdout, Does.Contain("alert protocol version"));
+        Assert.That(answers["-tls1_2"].Stderr + answers["-tls1_2"].Stdout, Does.Contain("Protocol version: TLSv1.2").And.Contain("Verification: OK"));
+        Assert.That(answers["-tls1_3"].Stderr + answers["-tls1_3"].Stdout, Does.Contain("Protocol version: TLSv1.3").And.Contain("Verification: OK"));
+    }
+
     private static async Task<int> ReadOrResetAsync(TcpClient client, byte[] buffer, CancellationToken cancellationToken)
     {
         try
