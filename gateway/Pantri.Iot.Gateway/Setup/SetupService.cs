@@ -21,62 +21,46 @@ public sealed class SetupService(CommandWriter writer, IDeviceCredentialSync cre
     /// <summary>Creates a device in an account with a gateway-assigned id; its key is returned once. With an external
     /// broker the device's credentials reach the broker before the key is returned; when they could not, the call
     /// answers 503 and the device must be re-keyed (the key was never shown).</summary>
-    public async Task<SetupResult<DeviceWithKey>> CreateDeviceAsync(string accountId, string name, CancellationToken cancellationToken)
-    {
-        var created = await RunAsync(new CreateDevice(accountId, name), cancellationToken).ConfigureAwait(false);
-        if (created.Value is { } device)
-        {
-            try
-            {
-                await credentials.DeviceCreatedAsync(device.DeviceId, device.DeviceKey, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
-            {
-                return SetupResult.Fail<DeviceWithKey>(StatusCodes.Status503ServiceUnavailable, "the device was created but the broker did not take its credentials (" + ex.Message + "); re-key it");
-            }
-        }
-
-        return created;
-    }
+    public async Task<SetupResult<DeviceWithKey>> CreateDeviceAsync(string accountId, string name, CancellationToken cancellationToken) =>
+        await ThenBrokerAsync(
+            await RunAsync(new CreateDevice(accountId, name), cancellationToken).ConfigureAwait(false),
+            device => credentials.DeviceCreatedAsync(device.DeviceId, device.DeviceKey, cancellationToken),
+            "the device was created but the broker did not take its credentials ({0}); re-key it").ConfigureAwait(false);
 
     /// <summary>Gives a device a new key (returned once); the old one stops working here at once and, with an external
     /// broker, at the broker before the new key is returned (503 when the broker did not take it: rotate again).</summary>
-    public async Task<SetupResult<DeviceWithKey>> RotateDeviceKeyAsync(string accountId, string deviceId, CancellationToken cancellationToken)
-    {
-        var rotated = await RunAsync(new RotateDeviceKey(accountId, deviceId), cancellationToken).ConfigureAwait(false);
-        if (rotated.Value is { } device)
-        {
-            try
-            {
-                await credentials.KeyChangedAsync(device.DeviceId, device.DeviceKey, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
-            {
-                return SetupResult.Fail<DeviceWithKey>(StatusCodes.Status503ServiceUnavailable, "the key was changed but the broker did not take it (" + ex.Message + "); rotate it again");
-            }
-        }
-
-        return rotated;
-    }
+    public async Task<SetupResult<DeviceWithKey>> RotateDeviceKeyAsync(string accountId, string deviceId, CancellationToken cancellationToken) =>
+        await ThenBrokerAsync(
+            await RunAsync(new RotateDeviceKey(accountId, deviceId), cancellationToken).ConfigureAwait(false),
+            device => credentials.KeyChangedAsync(device.DeviceId, device.DeviceKey, cancellationToken),
+            "the key was changed but the broker did not take it ({0}); rotate it again").ConfigureAwait(false);
 
     /// <summary>Revokes a device; with an external broker its client is removed there too (the gateway refuses a
     /// revoked device's commands either way).</summary>
-    public async Task<SetupResult<DeviceView>> RevokeDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken)
+    public async Task<SetupResult<DeviceView>> RevokeDeviceAsync(string accountId, string deviceId, CancellationToken cancellationToken) =>
+        await ThenBrokerAsync(
+            await RunAsync(new RevokeDevice(accountId, deviceId), cancellationToken).ConfigureAwait(false),
+            device => credentials.DeviceRemovedAsync(device.DeviceId, cancellationToken),
+            "the device was revoked here but the broker did not remove it ({0}); its commands are refused, remove its client at the broker").ConfigureAwait(false);
+
+    // After a committed credential change: tell an external broker (a no-op for the embedded one) before answering, so a
+    // key is never shown that the broker does not know; a broker that did not take it makes the call a 503.
+    private static async Task<SetupResult<T>> ThenBrokerAsync<T>(SetupResult<T> committed, Func<T, Task> sync, string failure)
     {
-        var revoked = await RunAsync(new RevokeDevice(accountId, deviceId), cancellationToken).ConfigureAwait(false);
-        if (revoked.Value is { } device)
+        if (committed.Value is not { } value)
         {
-            try
-            {
-                await credentials.DeviceRemovedAsync(device.DeviceId, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
-            {
-                return SetupResult.Fail<DeviceView>(StatusCodes.Status503ServiceUnavailable, "the device was revoked here but the broker did not remove it (" + ex.Message + "); its commands are refused, remove its client at the broker");
-            }
+            return committed;
         }
 
-        return revoked;
+        try
+        {
+            await sync(value).ConfigureAwait(false);
+            return committed;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            return SetupResult.Fail<T>(StatusCodes.Status503ServiceUnavailable, string.Format(System.Globalization.CultureInfo.InvariantCulture, failure, ex.Message));
+        }
     }
 
     /// <summary>Creates an instruction (optionally tracked, optionally paired).</summary>
