@@ -13,7 +13,7 @@ namespace Pantri.Iot.Gateway.Entry.ExternalBroker;
 /// the gateway's own user. Wrong credentials are throttled per client id at the device's address and per address
 /// (<see cref="LoginThrottle"/>, the embedded broker's limits), so the endpoint is no faster a key-guessing oracle
 /// than the embedded broker.</summary>
-public sealed class BrokerHttpAuth
+public sealed partial class BrokerHttpAuth
 {
     private readonly ClientCredentials _credentials;
     private readonly DeviceDirectory _devices;
@@ -21,13 +21,19 @@ public sealed class BrokerHttpAuth
     private readonly LoginThrottle _throttle;
     private readonly byte[] _secretHash;
     private readonly HashSet<string> _gatewayFilters;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BrokerHttpAuth> _logger;
+    private long _lastRefusalLog;
 
     /// <summary>Creates the decisions from the broker settings of both modes.</summary>
-    public BrokerHttpAuth(ClientCredentials credentials, DeviceDirectory devices, IOptions<ExternalBrokerOptions> broker, IOptions<BrokerOptions> mqtt, TimeProvider time)
+    public BrokerHttpAuth(ClientCredentials credentials, DeviceDirectory devices, IOptions<ExternalBrokerOptions> broker, IOptions<BrokerOptions> mqtt, TimeProvider time, ILogger<BrokerHttpAuth> logger)
     {
         ArgumentNullException.ThrowIfNull(broker);
         ArgumentNullException.ThrowIfNull(mqtt);
+        ArgumentNullException.ThrowIfNull(time);
         _credentials = credentials;
+        _time = time;
+        _logger = logger;
         _devices = devices;
         _broker = broker.Value;
         var limits = mqtt.Value;
@@ -46,16 +52,24 @@ public sealed class BrokerHttpAuth
 
     /// <summary>True when <paramref name="authorization"/> is <c>Bearer {HttpAuthSecret}</c> (compared in constant
     /// time: both sides are hashed first, so not even the length leaks).</summary>
-    public bool IsBroker(string? authorization)
+    public bool IsBroker(string? authorization, IPAddress? caller)
     {
         const string Scheme = "Bearer ";
-        if (string.IsNullOrEmpty(_broker.HttpAuthSecret) || authorization is null || !authorization.StartsWith(Scheme, StringComparison.Ordinal))
+        var ok = !string.IsNullOrEmpty(_broker.HttpAuthSecret) && authorization is not null && authorization.StartsWith(Scheme, StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(authorization[Scheme.Length..])), _secretHash);
+        if (!ok)
         {
-            return false;
+            // A broker configured with the wrong secret refuses every client: say so, at most once a minute (the
+            // endpoint is reachable by anyone who can reach the gateway, and must not become a log flood).
+            var now = _time.GetUtcNow().UtcTicks;
+            var last = Interlocked.Read(ref _lastRefusalLog);
+            if (now - last >= TimeSpan.TicksPerMinute && Interlocked.CompareExchange(ref _lastRefusalLog, now, last) == last)
+            {
+                LogRefusedCaller(_logger, caller?.ToString() ?? "unknown");
+            }
         }
 
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization[Scheme.Length..]));
-        return CryptographicOperations.FixedTimeEquals(presented, _secretHash);
+        return ok;
     }
 
     /// <summary>True when the login may connect. <paramref name="peer"/> is the client's address as the broker saw it.</summary>
@@ -126,4 +140,7 @@ public sealed class BrokerHttpAuth
         userName == _broker.Username && clientId.StartsWith(ExternalBrokerConnection.ClientIdPrefix, StringComparison.Ordinal);
 
     private static bool HasWildcard(string topic) => topic.Contains('#', StringComparison.Ordinal) || topic.Contains('+', StringComparison.Ordinal);
+
+    [LoggerMessage(EventId = 5600, Level = LogLevel.Warning, Message = "Refused a call to the broker authentication endpoints from {Caller}: no valid Pantri:Broker:HttpAuthSecret (further refusals are not logged for a minute)")]
+    private static partial void LogRefusedCaller(ILogger logger, string caller);
 }

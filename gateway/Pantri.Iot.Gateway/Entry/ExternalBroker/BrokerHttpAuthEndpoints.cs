@@ -40,7 +40,7 @@ public static class BrokerHttpAuthEndpoints
 
     private static async Task<IResult> AnswerAsync(HttpContext http, BrokerHttpAuth auth, Func<BrokerHttpAuth, JsonElement, bool> decide, CancellationToken ct)
     {
-        if (!auth.IsBroker(http.Request.Headers.Authorization))
+        if (!auth.IsBroker(http.Request.Headers.Authorization, http.Connection.RemoteIpAddress))
         {
             return Results.Unauthorized();
         }
