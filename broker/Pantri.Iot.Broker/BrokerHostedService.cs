@@ -34,6 +34,7 @@ public sealed class BrokerHostedService(
     private const string ProvisioningAttemptsKey = "pantri.provisioning.attempts";
     private readonly BrokerOptions _options = options.Value;
     private readonly SessionOwners _sessionOwners = new();
+    private readonly ClientCredentials _credentials = new(authenticator, opsAuthenticator, options);
     private readonly LoginThrottle _throttle = new(
         time, options.Value.MaxLoginFailuresPerClientId, options.Value.MaxLoginFailuresPerAddress, options.Value.LoginBackoff, options.Value.ParsedProxyAddresses());
     private long _droppedMessages;
@@ -93,16 +94,8 @@ public sealed class BrokerHostedService(
             return Refuse(e, e.ProtocolVersion == MqttProtocolVersion.V500 ? MqttConnectReasonCode.ConnectionRateExceeded : MqttConnectReasonCode.ServerUnavailable);
         }
 
-        ClientIdentity? identity = null;
-        if (IsOpsLogin(userName, e.RawPassword) && ClientIds.IsOps(clientId))
-        {
-            identity = new ClientIdentity(userName, IsOps: true);
-        }
-        else if (DeviceIds.IsValid(clientId) && clientId == userName && authenticator.IsValid(clientId, e.Password ?? string.Empty))
-        {
-            identity = new ClientIdentity(clientId, IsOps: false);
-        }
-        else if (ClientIds.IsProvisioning(clientId) && userName == Provisioning.UserName && IsProvisioningPassword(e.RawPassword))
+        var identity = _credentials.Authenticate(clientId, userName, e.RawPassword);
+        if (identity is null && ClientIds.IsProvisioning(clientId) && userName == Provisioning.UserName && IsProvisioningPassword(e.RawPassword))
         {
             // A session of its own for each connection: nothing of a provisioning client outlives its connection.
             if (e.CleanSession != true)
@@ -448,15 +441,4 @@ public sealed class BrokerHostedService(
     private bool IsProvisioningPassword(byte[]? password) =>
         string.IsNullOrEmpty(_options.ProvisioningPassword)
         || CryptographicOperations.FixedTimeEquals(password ?? [], Encoding.UTF8.GetBytes(_options.ProvisioningPassword));
-
-    private bool IsOpsLogin(string userName, byte[]? password)
-    {
-        if (string.IsNullOrEmpty(_options.OpsUsername) || string.IsNullOrEmpty(_options.OpsPassword) || userName != _options.OpsUsername)
-        {
-            // Not the configured shared credential: an ops user of its own (added with the CLI), or nobody.
-            return password is not null && opsAuthenticator.IsValid(userName, Encoding.UTF8.GetString(password));
-        }
-
-        return CryptographicOperations.FixedTimeEquals(password ?? [], Encoding.UTF8.GetBytes(_options.OpsPassword));
-    }
 }

@@ -19,7 +19,7 @@ namespace Pantri.Iot.Broker;
 /// of the client id, and at most <see cref="MaxEntries"/> entries per table are kept (expired ones are pruned; when
 /// still full, new client ids are not tracked, while the per-address limit still holds).</para>
 /// </remarks>
-internal sealed class LoginThrottle(TimeProvider time, int maxPerClientId, int maxPerAddress, TimeSpan backoff, IReadOnlySet<IPAddress> proxyAddresses)
+public sealed class LoginThrottle(TimeProvider time, int maxPerClientId, int maxPerAddress, TimeSpan backoff, IReadOnlySet<IPAddress> proxyAddresses)
 {
     /// <summary>Failures are counted over this window.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);

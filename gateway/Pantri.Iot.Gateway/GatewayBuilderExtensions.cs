@@ -142,6 +142,7 @@ public static class GatewayBuilderExtensions
         app.MapPantriMetrics();
         app.MapPantriMqttWebSocket();
         app.MapPantriAdmin();
+        app.MapPantriBrokerHttpAuth();
         return app;
     }
 

@@ -28,6 +28,9 @@ public sealed class DeviceDirectory(IEnumerable<IDeviceCredentialEvents> events)
     /// <summary>The household a device belongs to, if it exists.</summary>
     public string? AccountOf(string deviceId) => _byId.TryGetValue(deviceId, out var device) ? device.AccountId : null;
 
+    /// <summary>True when the device exists and is not revoked.</summary>
+    public bool IsActive(string deviceId) => _byId.TryGetValue(deviceId, out var device) && !device.IsRevoked;
+
     /// <summary>Replaces everything with <paramref name="devices"/>.</summary>
     public void Load(IEnumerable<Device> devices)
     {

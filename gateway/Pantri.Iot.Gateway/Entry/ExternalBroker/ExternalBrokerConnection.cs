@@ -29,7 +29,7 @@ public sealed partial class ExternalBrokerConnection : BackgroundService, IGatew
         _options = options.Value;
         _logger = logger;
         // An underscore can never be in a DeviceId, so no device can take this client id (and the session) over.
-        ClientId = "gw_" + Environment.MachineName.ToLowerInvariant() + "_" + Guid.NewGuid().ToString("N")[..8];
+        ClientId = ClientIdPrefix + Environment.MachineName.ToLowerInvariant() + "_" + Guid.NewGuid().ToString("N")[..8];
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += RouteAsync;
         _client.DisconnectedAsync += e =>
@@ -38,6 +38,9 @@ public sealed partial class ExternalBrokerConnection : BackgroundService, IGatew
             return Task.CompletedTask;
         };
     }
+
+    /// <summary>How every gateway instance's client id starts (the HTTP authorisation endpoints know the gateway by it).</summary>
+    public const string ClientIdPrefix = "gw_";
 
     /// <summary>This instance's client id at the broker.</summary>
     public string ClientId { get; }

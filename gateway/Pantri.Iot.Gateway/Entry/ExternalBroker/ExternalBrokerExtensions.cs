@@ -49,6 +49,8 @@ public static class ExternalBrokerExtensions
             services.TryAddSingleton<IDeviceCredentialSync, NoCredentialSync>();
         }
 
+        services.TryAddSingleton<ClientCredentials>();
+        services.AddSingleton<BrokerHttpAuth>();
         services.AddSingleton<ExternalBrokerIntake>();
         services.AddHostedService(sp => sp.GetRequiredService<ExternalBrokerIntake>());
         return builder;

@@ -49,6 +49,12 @@ public sealed class ExternalBrokerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The shared secret an external broker presents (<c>Authorization: Bearer …</c>) when it calls
+    /// <c>POST /v1/broker/authenticate</c> and <c>/v1/broker/authorize</c>; those endpoints exist only in External
+    /// mode with this set (at least 32 characters; give it through the environment, <c>Pantri__Broker__HttpAuthSecret</c>).</summary>
+    [MinLength(32, ErrorMessage = "Pantri:Broker:HttpAuthSecret must have at least 32 characters (e.g. openssl rand -base64 33).")]
+    public string? HttpAuthSecret { get; set; }
+
     /// <inheritdoc/>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
