@@ -67,7 +67,7 @@ public sealed class TlsTests
                 connections.Add(RelayAsync(client, certificate, gatewayPort, cancellationToken));
             }
         }
-        catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
         }
 

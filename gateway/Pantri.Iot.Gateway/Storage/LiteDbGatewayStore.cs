@@ -326,7 +326,9 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             _gate.ExitWriteLock();
         }
 
-        _gate.Dispose();
+        // The lock itself is left to the GC: a reader on another thread (the dispatcher's poll, a health check) may be
+        // waiting for it right now, and disposing a lock with waiters throws in the disposing thread. Such a reader
+        // gets ObjectDisposedException below instead.
     }
 
     private T Read<T>(Func<T> read)
@@ -334,6 +336,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _gate.EnterReadLock();
         try
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             return read();
         }
         finally
