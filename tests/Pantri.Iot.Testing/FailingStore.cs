@@ -63,6 +63,10 @@ public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
 
     public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) => inner.FindOrdersAwaitingCancel(limit);
 
+    public IReadOnlyList<Pantri.Iot.Gateway.Pipeline.AuditEntry> FindAudit(string accountId, int limit) => inner.FindAudit(accountId, limit);
+
+    public void Backup(string directory) => inner.Backup(directory);
+
     /// <summary>Nothing to release: the inner store belongs to the caller.</summary>
     public void Dispose()
     {

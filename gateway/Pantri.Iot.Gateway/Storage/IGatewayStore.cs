@@ -26,7 +26,7 @@ public interface IGatewayStore : IDisposable
 
     /// <summary>Writes a consistent copy of the committed state into <paramref name="directory"/> (which exists and is
     /// empty), as files a gateway can open as its data directory. Called by the writer thread between commits (the online backup's command), so no commit is half in the copy.</summary>
-    void Backup(string directory) => throw new NotSupportedException($"{GetType().Name} cannot make an online backup.");
+    void Backup(string directory);
 
     /// <summary>The newest command stored under an idempotency key, if any.</summary>
     CommandRecord? FindCommandByKey(string idempotencyKey);
@@ -45,7 +45,7 @@ public interface IGatewayStore : IDisposable
     IReadOnlyList<Order> FindOrders(string accountId, int limit);
 
     /// <summary>A household's audit log, newest first.</summary>
-    IReadOnlyList<AuditEntry> FindAudit(string accountId, int limit) => [];
+    IReadOnlyList<AuditEntry> FindAudit(string accountId, int limit);
 
     /// <summary>Up to <paramref name="limit"/> queued submissions, oldest first.</summary>
     IReadOnlyList<OutboxEntry> PendingSubmissions(int limit);

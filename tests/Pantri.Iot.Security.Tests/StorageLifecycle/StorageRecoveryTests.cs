@@ -244,6 +244,10 @@ public sealed class StorageRecoveryTests
 
         public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrdersAwaitingCancel(int limit) => inner.FindOrdersAwaitingCancel(limit);
 
+        public IReadOnlyList<Pantri.Iot.Gateway.Pipeline.AuditEntry> FindAudit(string accountId, int limit) => inner.FindAudit(accountId, limit);
+
+        public void Backup(string directory) => inner.Backup(directory);
+
         public void Dispose()
         {
         }

@@ -288,6 +288,12 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
         });
 
     /// <inheritdoc/>
+    /// <remarks>The data lives in PostgreSQL, not in the data directory: back it up with PostgreSQL's own tools
+    /// (<c>pg_dump</c>, or base backups with WAL archiving), which are consistent while instances write.</remarks>
+    public void Backup(string directory) =>
+        throw new NotSupportedException("the PostgreSQL store is backed up with PostgreSQL's tools (pg_dump, base backups), not by the gateway");
+
+    /// <inheritdoc/>
     public IReadOnlyList<AuditEntry> FindAudit(string accountId, int limit)
     {
         using var connection = _dataSource.OpenConnection();
