@@ -43,8 +43,6 @@ public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
     /// <summary>Reopens the inner store: a real reopen, so recovery is exercised; commits still fail while <see cref="FailCommits"/>.</summary>
     public void Reopen() => inner.Reopen();
 
-    public void CompactLog(bool idle) => inner.CompactLog(idle);
-
     public GatewayMeta? LoadMeta() => inner.LoadMeta();
 
     public CommandRecord? FindCommandByKey(string idempotencyKey) => inner.FindCommandByKey(idempotencyKey);

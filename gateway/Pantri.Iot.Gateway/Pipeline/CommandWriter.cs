@@ -235,8 +235,6 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
             {
                 item.Complete(_refs!);
             }
-
-            CompactLog(idle: reader.Count == 0);
         }
     }
 
@@ -402,19 +400,6 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         return true;
     }
 
-    // After the callers are released, so the checkpoint's copy never delays an ack of its own batch.
-    private void CompactLog(bool idle)
-    {
-        try
-        {
-            _store.CompactLog(idle);
-        }
-        catch (Exception ex)
-        {
-            LogCompactFailed(_logger, ex);
-        }
-    }
-
     private bool WaitForWork(ChannelReader<WorkItem> reader)
     {
         Interlocked.Exchange(ref _busySince, 0);
@@ -503,9 +488,6 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 3401, Level = LogLevel.Critical, Message = "The changes of a failed command could not be undone; its batch is refused and the state is reloaded")]
     private static partial void LogRollbackFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Moving the storage log into the data file failed; it is retried after the next batch")]
-    private static partial void LogCompactFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "State reloaded from storage after a failure")]
     private static partial void LogReloaded(ILogger logger);

@@ -20,10 +20,6 @@ public interface IGatewayStore : IDisposable
     /// between batches; reads on other threads wait while it runs.</summary>
     void Reopen();
 
-    /// <summary>Moves committed pages from the write-ahead log into the data file when the log has grown: soon when
-    /// the writer is <paramref name="idle"/>, and regardless when it is very large. Called by the writer thread.</summary>
-    void CompactLog(bool idle);
-
     /// <summary>Writes a consistent copy of the committed state into <paramref name="directory"/> (which exists and is
     /// empty), as files a gateway can open as its data directory. Called by the writer thread between commits (the online backup's command), so no commit is half in the copy.</summary>
     void Backup(string directory);

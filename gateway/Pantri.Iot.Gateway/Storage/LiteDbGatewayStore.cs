@@ -4,21 +4,24 @@ using Pantri.Iot.Gateway.Pipeline;
 
 namespace Pantri.Iot.Gateway.Storage;
 
-/// <summary>LiteDB storage, one database per process, its two files opened by the store (LiteDB's stream mode) so that
-/// a commit can be made durable: LiteDB writes each commit to its log file and never asks the disk to keep it, so
-/// <see cref="Commit"/> flushes the log to disk (fsync) once per batch before it returns — nothing is acknowledged that
-/// a power cut could take back (docs/architecture.md, durability). Commits are synchronous and stay on the calling
-/// thread (LiteDB transactions are thread-bound). After a failed write LiteDB may keep failing (an I/O error closes its
-/// engine for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
-public sealed class LiteDbGatewayStore : IGatewayStore
+/// <summary>LiteDB storage, one database per process, its files opened by the store (LiteDB's stream mode) so that
+/// writes can be made durable. <see cref="Commit"/> appends the batch to the store's own <see cref="BatchJournal"/> and
+/// flushes it to disk (fsync) before it returns — nothing is acknowledged that a power cut could take back — and hands
+/// it to a second thread that writes it into LiteDB, merged with whatever else is waiting, in one transaction whose log
+/// is flushed too; the journal's records are kept until LiteDB holds them on disk, and replayed into it at open
+/// (docs/architecture.md, durability). Reads wait until LiteDB holds every batch committed before they began, so a
+/// caller reads what it was acknowledged. After a failed write LiteDB may keep failing (an I/O error closes its engine
+/// for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
+public sealed partial class LiteDbGatewayStore : IGatewayStore
 {
     private static readonly string[] OpenStates = [nameof(OrderState.AwaitingApproval), nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
     private readonly string _path;
     private readonly string _logPath;
     private readonly Func<string, Stream> _openFile;
+    private readonly BsonMapper _mapper = CreateMapper();
 
-    // Reads come from any thread, commits and Reopen from the writer's, both under the write lock: Reopen swaps the
-    // database, and a commit is invisible to readers until it is on disk.
+    // Reads come from any thread; LiteDB writes (the journal's thread) and Reopen take the write lock: Reopen swaps the
+    // database, and a transaction is never read half-written.
     private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
     private LiteDatabase _db = null!;
     private Stream? _dataStream;
@@ -51,7 +54,17 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _path = path;
         _logPath = LogPathOf(path);
         _openFile = openFile ?? DurableFileStream.Open;
-        Open();
+        try
+        {
+            Open();
+        }
+        catch
+        {
+            Close();
+            throw;
+        }
+
+        StartApplying();
     }
 
     /// <summary>Closes the database and opens it again, as after a restart: LiteDB recovers its committed transactions
@@ -59,6 +72,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     /// until a later call succeeds). Called by the writer thread only.</summary>
     public void Reopen()
     {
+        StopApplying();
         _gate.EnterWriteLock();
         try
         {
@@ -69,6 +83,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         {
             _gate.ExitWriteLock();
         }
+
+        StartApplying();
     }
 
     /// <summary>The write-ahead log LiteDB keeps next to the database file at <paramref name="path"/>
@@ -93,152 +109,10 @@ public sealed class LiteDbGatewayStore : IGatewayStore
     public GatewayMeta? LoadMeta() => Read(() => _meta.FindById(GatewayMeta.DocumentId));
 
     /// <inheritdoc/>
-    public void Commit(WriteBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        if (batch.IsEmpty)
-        {
-            return;
-        }
-
-        // Exclusive: LiteDB shows a transaction to readers as soon as it commits, before the flush below has put it on
-        // disk; the retail dispatcher must never read (and send to a retailer) an order a power cut could still undo.
-        _gate.EnterWriteLock();
-        try
-        {
-            CommitLocked(batch);
-        }
-        finally
-        {
-            _gate.ExitWriteLock();
-        }
-    }
-
-    private void CommitLocked(WriteBatch batch)
-    {
-        _db.BeginTrans();
-        try
-        {
-            foreach (var device in batch.Devices.Values)
-            {
-                _devices.Upsert(device);
-            }
-
-            foreach (var instruction in batch.Instructions.Values)
-            {
-                _instructions.Upsert(instruction);
-            }
-
-            foreach (var reference in batch.InstructionsDeleted)
-            {
-                _instructions.Delete(reference);
-            }
-
-            foreach (var (id, household) in batch.Households)
-            {
-                _ = household is null ? _households.Delete(id) : _households.Upsert(household);
-            }
-
-            foreach (var (key, user) in batch.Users)
-            {
-                _ = user is null ? _users.Delete(key) : _users.Upsert(user);
-            }
-
-            foreach (var (hash, code) in batch.PairingCodes)
-            {
-                _ = code is null ? _pairingCodes.Delete(hash) : _pairingCodes.Upsert(code);
-            }
-
-            foreach (var order in batch.Orders.Values)
-            {
-                _orders.Upsert(order);
-            }
-
-            foreach (var safeguards in batch.Safeguards.Values)
-            {
-                _safeguards.Upsert(safeguards);
-            }
-
-            foreach (var entry in batch.Outbox.Values)
-            {
-                _outbox.Upsert(entry);
-            }
-
-            foreach (var orderRef in batch.OutboxDone)
-            {
-                _outbox.Delete(orderRef);
-            }
-
-            if (batch.Audit.Count > 0)
-            {
-                _audit.InsertBulk(batch.Audit);
-            }
-
-            if (batch.Meta is not null)
-            {
-                _meta.Upsert(batch.Meta);
-            }
-
-            if (batch.Commands.Count > 0)
-            {
-                foreach (var command in batch.Commands)
-                {
-                    command.KeyHash = command.IdempotencyKey is { } key ? IdempotencyKeyHash.Of(key) : null;
-                }
-
-                _commands.InsertBulk(batch.Commands);
-            }
-
-            _db.Commit();
-            // The one flush to disk of the batch: its commands are acknowledged when this returns. A failure here leaves
-            // the commit visible in LiteDB but perhaps not on disk; the writer answers 503 and reopens the store, which
-            // reads back whatever the disk kept (a retried RequestId then replays the stored ack if the commit survived).
-            _logStream.Flush();
-        }
-        catch
-        {
-            try
-            {
-                _db.Rollback();
-            }
-            catch (Exception rollback) when (rollback is LiteException or IOException or ObjectDisposedException)
-            {
-                // The engine closed itself on the I/O error: nothing to roll back. The commit's own error is the one to
-                // report; the transaction left behind must not be finalized (see AbandonedTransactions).
-                AbandonedTransactions.SuppressFinalizers(_db);
-            }
-
-            throw;
-        }
-    }
-
-    /// <summary>Log size that is moved into the data file as soon as the writer has nothing queued.</summary>
-    public const long IdleCheckpointBytes = 4L * 1024 * 1024;
-
-    /// <summary>Log size that is moved into the data file even under load.</summary>
-    public const long ForcedCheckpointBytes = 64L * 1024 * 1024;
-
-    /// <inheritdoc/>
-    public void CompactLog(bool idle)
-    {
-        if (Read(() => _logStream.Length) >= (idle ? IdleCheckpointBytes : ForcedCheckpointBytes))
-        {
-            Read(() =>
-            {
-                // LiteDB flushes the data file to disk before it empties the log; the emptied log is flushed too, so that
-                // after a power cut an old log (whose transaction ids LiteDB restarts from 0) is never read back with
-                // new pages written over part of it.
-                _db.Checkpoint();
-                _logStream.Flush();
-                return true;
-            });
-        }
-    }
-
-    /// <inheritdoc/>
-    /// <remarks>A checkpoint first moves every committed page of the log into the data file, then both files are
-    /// copied (the log is normally empty by then). Readers on other threads go on meanwhile; writes cannot, since the
-    /// writer thread is the one copying.</remarks>
+    /// <remarks>Every batch committed is first in LiteDB (the read waits for it); a checkpoint then moves every committed
+    /// page of the log into the data file, and both files are copied (the log is normally empty by then). Readers on
+    /// other threads go on meanwhile; writes cannot: the writer thread is the one copying, and LiteDB's writer waits
+    /// for the read lock held here. The copy has no journal: it holds everything.</remarks>
     public void Backup(string directory)
     {
         Read(() =>
@@ -316,6 +190,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
             return;
         }
 
+        // What is journaled goes into LiteDB first, so a clean stop leaves nothing to replay.
+        StopApplying();
         _gate.EnterWriteLock();
         try
         {
@@ -333,6 +209,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
 
     private T Read<T>(Func<T> read)
     {
+        WaitUntilApplied();
         _gate.EnterReadLock();
         try
         {
@@ -347,24 +224,23 @@ public sealed class LiteDbGatewayStore : IGatewayStore
 
     private void Open()
     {
-        var mapper = CreateMapper();
         _dataStream = _openFile(_path);
         _logStream = _openFile(_logPath);
-        _db = new LiteDatabase(_dataStream, mapper, _logStream);
+        _db = new LiteDatabase(_dataStream, _mapper, _logStream);
 
-        _devices = _db.GetCollection<Device>("devices");
-        _instructions = _db.GetCollection<Instruction>("instructions");
-        _orders = _db.GetCollection<Order>("orders");
-        _households = _db.GetCollection<Household>("households");
-        _users = _db.GetCollection<HouseholdUser>("users");
-        _pairingCodes = _db.GetCollection<PairingCode>("pairingcodes");
-        _audit = _db.GetCollection<AuditEntry>("audit");
-        _outbox = _db.GetCollection<OutboxEntry>("outbox");
-        _commands = _db.GetCollection<CommandRecord>("commands");
-        _meta = _db.GetCollection<GatewayMeta>("meta");
-        _safeguards = _db.GetCollection<HouseholdSafeguards>("safeguards");
-        // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages, stalling that batch's acks for
-        // tens of milliseconds; CompactLog does it between batches instead.
+        _devices = _db.GetCollection<Device>(LiteDbCollections.Devices);
+        _instructions = _db.GetCollection<Instruction>(LiteDbCollections.Instructions);
+        _orders = _db.GetCollection<Order>(LiteDbCollections.Orders);
+        _households = _db.GetCollection<Household>(LiteDbCollections.Households);
+        _users = _db.GetCollection<HouseholdUser>(LiteDbCollections.Users);
+        _pairingCodes = _db.GetCollection<PairingCode>(LiteDbCollections.PairingCodes);
+        _audit = _db.GetCollection<AuditEntry>(LiteDbCollections.Audit);
+        _outbox = _db.GetCollection<OutboxEntry>(LiteDbCollections.Outbox);
+        _commands = _db.GetCollection<CommandRecord>(LiteDbCollections.Commands);
+        _meta = _db.GetCollection<GatewayMeta>(LiteDbCollections.Meta);
+        _safeguards = _db.GetCollection<HouseholdSafeguards>(LiteDbCollections.Safeguards);
+        // LiteDB would checkpoint inside whichever commit crosses 1,000 log pages; the journal's thread does it when
+        // it has nothing waiting instead (CompactLog).
         _db.CheckpointSize = 0;
         _orders.EnsureIndex(o => o.State);
         _orders.EnsureIndex(o => o.AccountId);
@@ -376,6 +252,7 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         _commands.EnsureIndex(c => c.KeyHash);
         // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
         _commands.EnsureIndex(c => c.At);
+        OpenJournal();
     }
 
     // A database whose engine failed may fail to close as well; its files are released either way.
@@ -394,6 +271,8 @@ public sealed class LiteDbGatewayStore : IGatewayStore
         {
         }
 
+        _journal?.Dispose();
+        _journal = null;
         _logStream.Dispose();
         _dataStream?.Dispose();
         _logStream = Stream.Null;

@@ -118,9 +118,6 @@ public static class StartupScenario
             }
 
             store.Commit(batch);
-            store.CompactLog(idle: false);
         }
-
-        store.CompactLog(idle: true);
     }
 }

@@ -226,8 +226,6 @@ public sealed class StorageRecoveryTests
 
         public void Reopen() => inner.Reopen();
 
-        public void CompactLog(bool idle) => inner.CompactLog(idle);
-
         public CommandRecord? FindCommandByKey(string idempotencyKey) => inner.FindCommandByKey(idempotencyKey);
 
         public CommandRecord? FindCommandBySequence(long sequence) => inner.FindCommandBySequence(sequence);

@@ -238,12 +238,6 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
     }
 
     /// <inheritdoc/>
-    public void CompactLog(bool idle)
-    {
-        // PostgreSQL checkpoints by itself.
-    }
-
-    /// <inheritdoc/>
     public CommandRecord? FindCommandByKey(string idempotencyKey) =>
         ReadCommands("SELECT sequence, command_ref, idempotency_key, device_id, account_id, kind, at, ack FROM pantri_commands WHERE idempotency_key = @key ORDER BY at DESC LIMIT 1", p => p.AddWithValue("key", idempotencyKey)).FirstOrDefault();
 

@@ -1,0 +1,298 @@
+using LiteDB;
+
+namespace Pantri.Iot.Gateway.Storage;
+
+// The commit path: the journal (writer thread) and the thread that moves journaled batches into LiteDB.
+public sealed partial class LiteDbGatewayStore
+{
+    /// <summary>Log size that is moved into the data file as soon as nothing waits to be written into LiteDB.</summary>
+    public const long IdleCheckpointBytes = 4L * 1024 * 1024;
+
+    /// <summary>Log size that is moved into the data file even under load.</summary>
+    public const long ForcedCheckpointBytes = 64L * 1024 * 1024;
+
+    // Journaled batches waiting for LiteDB, in bytes: past this the writer waits for LiteDB to catch up (it would
+    // otherwise hold an unbounded backlog in memory and in the journal).
+    private const long MaxWaitingBytes = 32L * 1024 * 1024;
+    private const int MarkerId = 1;
+
+    private readonly object _sync = new();
+    private List<(long Sequence, BsonDocument Record)> _waiting = [];
+    private long _waitingBytes;
+    private BatchJournal? _journal;
+    private Guid _journalId;
+    private long _nextSequence;
+    private Thread? _applier;
+    private bool _stopping;
+    private Exception? _fault;
+
+    // Sequence numbers of journaled batches: acknowledged (in the journal), readable (committed in LiteDB), and on disk
+    // in LiteDB (its log flushed), after which the journal may drop them.
+    private long _committed;
+    private long _applied;
+    private long _durable;
+
+    /// <inheritdoc/>
+    public void Commit(WriteBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.IsEmpty)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            ThrowIfFaulted();
+        }
+
+        var record = JournalRecord.From(batch, _mapper);
+        var bytes = BsonSerializer.Serialize(record);
+        var sequence = _nextSequence;
+        // The one flush to disk of the batch: its commands are acknowledged when this returns. A failure here may leave
+        // the record on disk all the same; the writer answers 503 and reopens the store, which replays whatever the disk
+        // kept (a retried RequestId then replays the stored ack if the batch survived).
+        _journal!.Append(sequence, bytes);
+        _nextSequence++;
+        lock (_sync)
+        {
+            while (_waitingBytes > MaxWaitingBytes && _fault is null && !_stopping)
+            {
+                Monitor.Wait(_sync);
+            }
+
+            _waiting.Add((sequence, record));
+            _waitingBytes += bytes.Length;
+            _committed = sequence;
+            Monitor.PulseAll(_sync);
+        }
+
+        _journal.SwitchIfFull(Volatile.Read(ref _durable));
+    }
+
+    // Reads wait until LiteDB holds every batch acknowledged before they began (usually a transaction already under way).
+    private void WaitUntilApplied()
+    {
+        var target = Volatile.Read(ref _committed);
+        if (Volatile.Read(ref _applied) >= target)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            while (_applied < target)
+            {
+                ThrowIfFaulted();
+                Monitor.Wait(_sync);
+            }
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        if (_fault is { } fault)
+        {
+            throw new IOException("Writing journaled batches into LiteDB failed; the store must be reopened: " + fault.Message, fault);
+        }
+    }
+
+    // Under the write lock, before the applier runs: replays what the journal holds beyond LiteDB, then starts it anew.
+    private void OpenJournal()
+    {
+        _journal = new BatchJournal(_path, _openFile);
+        var markers = _db.GetCollection(LiteDbCollections.Journal);
+        var marker = markers.FindById(MarkerId);
+        long applied;
+        if (marker is null)
+        {
+            _journalId = Guid.NewGuid();
+            applied = 0;
+            WriteToLiteDb(null, 0);
+            _logStream.Flush();
+        }
+        else
+        {
+            _journalId = Guid.Parse(marker["id"].AsString);
+            applied = marker["applied"].AsInt64;
+        }
+
+        var records = _journal.ReadAfter(_journalId, applied);
+        if (records.Count > 0)
+        {
+            var replay = new PendingChanges();
+            foreach (var (sequence, payload) in records)
+            {
+                replay.Add(sequence, BsonSerializer.Deserialize(payload));
+            }
+
+            applied = replay.LastSequence;
+            WriteToLiteDb(replay, applied);
+            _logStream.Flush();
+        }
+
+        // Everything is in LiteDB and on disk: the journal starts empty.
+        _journal.Reset(_journalId, applied + 1);
+        _nextSequence = applied + 1;
+        lock (_sync)
+        {
+            _committed = _applied = _durable = applied;
+            _waiting = [];
+            _waitingBytes = 0;
+            _fault = null;
+            Monitor.PulseAll(_sync);
+        }
+    }
+
+    // One transaction with the journal's marker, then its log flushed to disk: LiteDB holds batches up to
+    // upToSequence across a power cut, so the journal may drop them.
+    private void WriteToLiteDb(PendingChanges? changes, long upToSequence)
+    {
+        _db.BeginTrans();
+        try
+        {
+            changes?.ApplyTo(_db);
+            _db.GetCollection(LiteDbCollections.Journal).Upsert(new BsonDocument
+            {
+                ["_id"] = MarkerId,
+                ["id"] = _journalId.ToString(),
+                ["applied"] = upToSequence,
+            });
+            _db.Commit();
+        }
+        catch
+        {
+            try
+            {
+                _db.Rollback();
+            }
+            catch (Exception rollback) when (rollback is LiteException or IOException or ObjectDisposedException)
+            {
+                // The engine closed itself on the I/O error: nothing to roll back. The commit's own error is the one to
+                // report; the transaction left behind must not be finalized (see AbandonedTransactions).
+                AbandonedTransactions.SuppressFinalizers(_db);
+            }
+
+            throw;
+        }
+    }
+
+    private void StartApplying()
+    {
+        _stopping = false;
+        _applier = new Thread(ApplyLoop) { IsBackground = true, Name = "pantri-litedb" };
+        _applier.Start();
+    }
+
+    // Lets the applier write everything waiting (unless it failed), then stops it.
+    private void StopApplying()
+    {
+        var applier = _applier;
+        if (applier is null)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            _stopping = true;
+            Monitor.PulseAll(_sync);
+        }
+
+        applier.Join();
+        _applier = null;
+    }
+
+    private void ApplyLoop()
+    {
+        var changes = new PendingChanges();
+        var taken = new List<(long Sequence, BsonDocument Record)>();
+        while (true)
+        {
+            lock (_sync)
+            {
+                while (_waiting.Count == 0 && !_stopping)
+                {
+                    Monitor.Wait(_sync);
+                }
+
+                if (_waiting.Count == 0)
+                {
+                    return;
+                }
+
+                (taken, _waiting) = (_waiting, taken);
+                _waitingBytes = 0;
+                Monitor.PulseAll(_sync);
+            }
+
+            try
+            {
+                foreach (var (sequence, record) in taken)
+                {
+                    changes.Add(sequence, record);
+                }
+
+                _gate.EnterWriteLock();
+                try
+                {
+                    WriteToLiteDb(changes, changes.LastSequence);
+                }
+                finally
+                {
+                    _gate.ExitWriteLock();
+                }
+
+                lock (_sync)
+                {
+                    _applied = changes.LastSequence;
+                    Monitor.PulseAll(_sync);
+                }
+
+                // Outside the lock: readers may already see what is not yet on disk in LiteDB — it is in the journal.
+                _logStream.Flush();
+                Volatile.Write(ref _durable, changes.LastSequence);
+                CompactLog(idle: Volatile.Read(ref _waitingBytes) == 0);
+            }
+            catch (Exception ex)
+            {
+                // Commits and reads now fail until the writer reopens the store, which replays the journal.
+                lock (_sync)
+                {
+                    _fault = ex;
+                    Monitor.PulseAll(_sync);
+                }
+
+                return;
+            }
+            finally
+            {
+                changes.Clear();
+                taken.Clear();
+            }
+        }
+    }
+
+    // A checkpoint copies the log's pages into the data file and empties the log; readers go on meanwhile.
+    private void CompactLog(bool idle)
+    {
+        if (_logStream.Length < (idle ? IdleCheckpointBytes : ForcedCheckpointBytes))
+        {
+            return;
+        }
+
+        _gate.EnterReadLock();
+        try
+        {
+            // LiteDB flushes the data file to disk before it empties the log; the emptied log is flushed too, so that
+            // after a power cut an old log (whose transaction ids LiteDB restarts from 0) is never read back with new
+            // pages written over part of it.
+            _db.Checkpoint();
+            _logStream.Flush();
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+}

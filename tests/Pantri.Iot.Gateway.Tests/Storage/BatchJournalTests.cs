@@ -1,0 +1,133 @@
+using Pantri.Iot.Gateway.Storage;
+using Pantri.Iot.Testing;
+
+namespace Pantri.Iot.Gateway.Tests.Storage;
+
+/// <summary>The store's journal: a batch is acknowledged once it is in the journal on disk, before LiteDB holds it, so
+/// whatever LiteDB did not take in must come back from the journal when the store opens.</summary>
+[Category("Integration")]
+public sealed class BatchJournalTests
+{
+    private string _dir = null!;
+    private string _path = null!;
+
+    [SetUp]
+    public void CreateDirectory()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "pantri-journal-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+        _path = Path.Combine(_dir, "pantri.db");
+    }
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
+
+    [Test]
+    public void A_batch_LiteDB_could_not_take_in_is_replayed_from_the_journal_when_the_store_is_reopened()
+    {
+        var disk = new FullDisk();
+        using var store = new LiteDbGatewayStore(_path, LiteDbFilesOn(disk));
+        store.Commit(Commands(1, 2));
+        disk.Full = true;
+
+        store.Commit(Commands(3, 4));
+
+        Assert.Throws<IOException>(() => store.FindCommandBySequence(3), "LiteDB failed: a read cannot show what was acknowledged, so it fails");
+        Assert.Throws<IOException>(() => store.Commit(Commands(5)), "and commits are refused until the store is reopened");
+        disk.Full = false;
+        store.Reopen();
+        Assert.That(Enumerable.Range(1, 4).Select(s => store.FindCommandBySequence(s)?.CommandRef), Is.EqualTo(new long?[] { 101, 102, 103, 104 }));
+        store.Commit(Commands(5));
+        Assert.That(store.FindCommandBySequence(5)?.CommandRef, Is.EqualTo(105));
+    }
+
+    [Test]
+    public void A_torn_last_record_is_dropped_and_every_record_before_it_is_replayed()
+    {
+        JournalAheadOfLiteDb(5);
+
+        // The last record's end never reached the disk.
+        using (var file = new FileStream(BatchJournal.PathOf(_path, 0), FileMode.Open))
+        {
+            file.SetLength(file.Length - 7);
+        }
+
+        using (var reopened = new LiteDbGatewayStore(_path))
+        {
+            Assert.That(Enumerable.Range(1, 5).Select(s => reopened.FindCommandBySequence(s)?.CommandRef), Is.EqualTo(new long?[] { 101, 102, 103, 104, null }));
+            reopened.Commit(Commands(6));
+        }
+
+        using var again = new LiteDbGatewayStore(_path);
+        Assert.That(again.FindCommandBySequence(6)?.CommandRef, Is.EqualTo(106), "the journal goes on after the torn record");
+    }
+
+    [Test]
+    public void A_journal_left_from_another_database_is_not_replayed()
+    {
+        JournalAheadOfLiteDb(1);
+        var journal = File.ReadAllBytes(BatchJournal.PathOf(_path, 0));
+        foreach (var file in Directory.GetFiles(_dir))
+        {
+            File.Delete(file);
+        }
+
+        // A new database (a restored backup, say) next to that journal.
+        new LiteDbGatewayStore(_path).Dispose();
+        File.WriteAllBytes(BatchJournal.PathOf(_path, 0), journal);
+        using var fresh = new LiteDbGatewayStore(_path);
+        Assert.That(fresh.FindCommandBySequence(1), Is.Null);
+    }
+
+    // LiteDB's files as they were before batches 1..count, the journal as it was after them: what a process killed
+    // before its LiteDB thread took them in leaves.
+    private void JournalAheadOfLiteDb(int count)
+    {
+        new LiteDbGatewayStore(_path).Dispose();
+        var before = Path.Combine(_dir, "before");
+        Directory.CreateDirectory(before);
+        var liteDbFiles = new[] { _path, LiteDbGatewayStore.LogPathOf(_path) }.Where(File.Exists).ToList();
+        liteDbFiles.ForEach(f => File.Copy(f, Path.Combine(before, Path.GetFileName(f))));
+        var journals = new[] { BatchJournal.PathOf(_path, 0), BatchJournal.PathOf(_path, 1) };
+        var after = Path.Combine(_dir, "after");
+        Directory.CreateDirectory(after);
+        using (var store = new LiteDbGatewayStore(_path))
+        {
+            for (var i = 1; i <= count; i++)
+            {
+                store.Commit(Commands(i));
+            }
+
+            Assert.That(store.FindCommandBySequence(count), Is.Not.Null);
+            foreach (var journal in journals)
+            {
+                File.Copy(journal, Path.Combine(after, Path.GetFileName(journal)));
+            }
+        }
+
+        File.Delete(LiteDbGatewayStore.LogPathOf(_path));
+        liteDbFiles.ForEach(f => File.Copy(Path.Combine(before, Path.GetFileName(f)), f, overwrite: true));
+        foreach (var journal in journals)
+        {
+            File.Copy(Path.Combine(after, Path.GetFileName(journal)), journal, overwrite: true);
+        }
+
+        Directory.Delete(before, recursive: true);
+        Directory.Delete(after, recursive: true);
+    }
+
+    // The journal on a real disk, LiteDB's two files on one that can fill up.
+    private static Func<string, Stream> LiteDbFilesOn(FullDisk disk) =>
+        path => Path.GetFileName(path).Contains("-journal-", StringComparison.Ordinal) ? DurableFileStream.Open(path) : disk.Open(path);
+
+    private static WriteBatch Commands(params int[] sequences)
+    {
+        var batch = new WriteBatch();
+        foreach (var sequence in sequences)
+        {
+            batch.Commands.Add(new CommandRecord { Sequence = sequence, CommandRef = 100 + sequence, IdempotencyKey = "dev\n" + sequence, Kind = "level", At = DateTimeOffset.UnixEpoch, Ack = [1, 2, 3] });
+        }
+
+        return batch;
+    }
+}
