@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Pantri.Iot.Gateway.Storage;
 
 /// <summary>A file whose <see cref="Flush"/> reaches the disk (fsync), unbuffered in the process. LiteDB asks for a
@@ -5,7 +7,7 @@ namespace Pantri.Iot.Gateway.Storage;
 /// calls plain <see cref="Stream.Flush()"/> through its own wrapper, which on a bare <see cref="FileStream"/> would
 /// only empty .NET's buffer. Handing LiteDB this stream keeps its checkpoint's flush a real one, and gives the store
 /// one call that makes a commit durable.</summary>
-public sealed class DurableFileStream : Stream
+public sealed partial class DurableFileStream : Stream
 {
     private readonly FileStream _file;
 
@@ -36,8 +38,35 @@ public sealed class DurableFileStream : Stream
         set => _file.Position = value;
     }
 
-    /// <summary>Writes everything written so far to the disk, and the file's size with it (fsync).</summary>
-    public override void Flush() => _file.Flush(flushToDisk: true);
+    /// <summary>Writes everything written so far to the disk, and the file's size with it. On Linux this is
+    /// <c>fdatasync</c>: it skips the inode's timestamps, so a file that did not grow is flushed without a file-system
+    /// journal commit (which would also wait for every other file's pending data); elsewhere <c>fsync</c>.</summary>
+    public override void Flush()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            _file.Flush(flushToDisk: true);
+            return;
+        }
+
+        var handle = _file.SafeFileHandle;
+        var added = false;
+        try
+        {
+            handle.DangerousAddRef(ref added);
+            if (NativeMethods.FDataSync((int)handle.DangerousGetHandle()) != 0)
+            {
+                throw new IOException("fdatasync failed: " + Marshal.GetLastPInvokeErrorMessage(), Marshal.GetLastPInvokeError());
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
 
     /// <inheritdoc/>
     public override int Read(byte[] buffer, int offset, int count) => _file.Read(buffer, offset, count);
@@ -66,5 +95,11 @@ public sealed class DurableFileStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    private static partial class NativeMethods
+    {
+        [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+        internal static partial int FDataSync(int fd);
     }
 }

@@ -46,11 +46,12 @@ public sealed class BatchJournalTests
     {
         JournalAheadOfLiteDb(5);
 
-        // The last record's end never reached the disk.
-        using (var file = new FileStream(BatchJournal.PathOf(_path, 0), FileMode.Open))
-        {
-            file.SetLength(file.Length - 7);
-        }
+        // The last record's end never reached the disk: its last bytes are the zeros the file was grown with.
+        var journal = BatchJournal.PathOf(_path, 0);
+        var bytes = File.ReadAllBytes(journal);
+        var last = Array.FindLastIndex(bytes, b => b != 0);
+        Array.Clear(bytes, last - 6, 7);
+        File.WriteAllBytes(journal, bytes);
 
         using (var reopened = new LiteDbGatewayStore(_path))
         {
