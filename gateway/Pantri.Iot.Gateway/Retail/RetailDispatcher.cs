@@ -27,6 +27,14 @@ public sealed partial class RetailDispatcher(
     private readonly string _owner = Environment.MachineName + "/" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + Guid.NewGuid().ToString("N")[..8];
     private readonly Dictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
 
+    // Retailers that could not be reached, and when to try them again: the wait doubles from the poll interval up to
+    // MaxUnavailableWait (or the retailer's circuit break, if shorter), so a retailer that is down (its circuit open)
+    // is not asked — and not logged about — four times a second. Any answer from it ends the wait.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset Until, TimeSpan Wait)> _unavailable = new(StringComparer.Ordinal);
+
+    /// <summary>The longest wait between two attempts at a retailer that could not be reached.</summary>
+    public static readonly TimeSpan MaxUnavailableWait = TimeSpan.FromSeconds(5);
+
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -82,7 +90,7 @@ public sealed partial class RetailDispatcher(
         var cancels = store.FindOrdersAwaitingCancel(BatchLimit).ToLookup(o => o.Retailer, StringComparer.Ordinal);
         foreach (var retailer in submissions.Select(g => g.Key).Union(cancels.Select(g => g.Key), StringComparer.Ordinal))
         {
-            if (!_inFlight.ContainsKey(retailer))
+            if (!_inFlight.ContainsKey(retailer) && !WaitingAfterUnavailable(retailer))
             {
                 // Submissions first, then cancels, in one task per retailer: a cancel never overtakes the submission
                 // it cancels.
@@ -107,6 +115,17 @@ public sealed partial class RetailDispatcher(
             var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(order.Retailer, order.Ref, to, OrderSources.Retailer, SandboxRetailer.Note, quote, quote is null ? null : options.Value.SandboxCurrency), cancellationToken).ConfigureAwait(false);
             LogSandboxStep(logger, order.Ref, to, outcome);
         }
+    }
+
+    private bool WaitingAfterUnavailable(string retailer) =>
+        _unavailable.TryGetValue(retailer, out var wait) && time.GetUtcNow() < wait.Until;
+
+    private void Unavailable(string retailer)
+    {
+        var longest = retailers.OptionsOf(retailer)?.BreakDuration is { } breakDuration && breakDuration < MaxUnavailableWait ? breakDuration : MaxUnavailableWait;
+        var wait = _unavailable.TryGetValue(retailer, out var previous) ? previous.Wait * 2 : options.Value.PollInterval;
+        wait = wait > longest ? longest : wait;
+        _unavailable[retailer] = (time.GetUtcNow() + wait, wait);
     }
 
     // One retailer's queued orders, oldest first; stops at the first one the retailer could not take (the rest would
@@ -159,9 +178,11 @@ public sealed partial class RetailDispatcher(
                     }
 
                     LogUnavailable(logger, order.Ref, retailer, ex.Message);
+                    Unavailable(retailer);
                     return false;
                 }
 
+                _unavailable.TryRemove(retailer, out _);
                 metrics.Submitted(retailer, answer.State.ToString().ToLowerInvariant());
                 var outcome = await writer.SubmitAsync(new RetailerOrderUpdate(retailer, order.Ref, answer.State, OrderSources.Retailer, answer.Reason, answer.UnitPrice, answer.Currency), cancellationToken).ConfigureAwait(false);
                 LogSubmitted(logger, order.Ref, retailer, answer.State, outcome);
@@ -204,9 +225,11 @@ public sealed partial class RetailDispatcher(
                 {
                     metrics.Cancelled(retailer, "unavailable");
                     LogCancelUnavailable(logger, order.Ref, retailer, ex.Message);
+                    Unavailable(retailer);
                     return;
                 }
 
+                _unavailable.TryRemove(retailer, out _);
                 metrics.Cancelled(retailer, answer.Accepted ? "accepted" : "refused");
                 var outcome = await writer.SubmitAsync(new RetailerCancelAnswer(retailer, order.Ref, answer.Accepted, answer.Reason), cancellationToken).ConfigureAwait(false);
                 LogCancelAnswered(logger, order.Ref, retailer, answer.Accepted, answer.Reason, outcome);

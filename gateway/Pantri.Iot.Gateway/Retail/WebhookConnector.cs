@@ -43,8 +43,11 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
             .Handle<HttpRequestException>()
             .Handle<TimeoutRejectedException>()
             .HandleResult(r => IsTransient(r.StatusCode));
-        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        // MaxRetries = 0 (allowed: one attempt per dispatch round) is no retry strategy at all; Polly refuses zero.
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
                 ShouldHandle = transient,
                 MaxRetryAttempts = options.MaxRetries,
@@ -58,7 +61,10 @@ public sealed class WebhookConnector : IRetailerConnector, IDisposable
                     metrics.Retried(name);
                     return ValueTask.CompletedTask;
                 },
-            })
+            });
+        }
+
+        _pipeline = builder
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
             {
                 ShouldHandle = transient,

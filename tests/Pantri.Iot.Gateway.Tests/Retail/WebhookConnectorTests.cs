@@ -104,6 +104,32 @@ public sealed class WebhookConnectorTests
         Assert.That(metrics.Sum("pantri_retail_submissions_total", ("pantri_retailer", "demo-retailer"), ("pantri_outcome", "unavailable")), Is.GreaterThanOrEqualTo(1), metrics.Text);
     }
 
+    [Test]
+    public async Task A_retailer_that_cannot_be_reached_is_tried_less_and_less_often_instead_of_every_poll()
+    {
+        var deadPort = ClosedPort();
+        await using var gateway = await TestGateway.StartAsync(
+        [
+            "--Pantri:Retail:Enabled=true",
+            "--Pantri:Retailers:demo-retailer:Kind=Webhook",
+            $"--Pantri:Retailers:demo-retailer:Url=http://127.0.0.1:{deadPort}/orders",
+            $"--Pantri:Retailers:demo-retailer:Secret={LocalRetailer.Secret}",
+            "--Pantri:Retailers:demo-retailer:MaxRetries=0",
+            "--Pantri:Retailers:demo-retailer:BreakerMinimumThroughput=2",
+        ]);
+        var orderRef = await PressAsync(gateway);
+
+        // Polled every 250 ms, a refused connection would be tried (and logged) about 16 times in 4 s; waiting
+        // 0.25, 0.5, 1, 2 s between attempts makes it about 5.
+        await Task.Delay(TimeSpan.FromSeconds(4));
+
+        using var metricsHttp = gateway.Http();
+        var metrics = await PrometheusScrape.ReadAsync(metricsHttp);
+        var attempts = metrics.Sum("pantri_retail_submissions_total", ("pantri_retailer", "demo-retailer"), ("pantri_outcome", "unavailable"));
+        Assert.That(attempts, Is.InRange(3, 8), metrics.Text);
+        Assert.That(gateway.Store.FindOrder(orderRef)!.State, Is.EqualTo(OrderState.Placed), "the order stays queued for the next attempt");
+    }
+
     private static async Task<long> PressAsync(TestGateway gateway)
     {
         using var http = gateway.Http(gateway.Demo.UserAuth);
