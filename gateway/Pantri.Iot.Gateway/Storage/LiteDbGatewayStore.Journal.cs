@@ -67,7 +67,15 @@ public sealed partial class LiteDbGatewayStore
             Monitor.PulseAll(_sync);
         }
 
-        _journal.SwitchIfFull(Volatile.Read(ref _durable));
+        try
+        {
+            _journal.SwitchIfFull(Volatile.Read(ref _durable));
+        }
+        catch (IOException)
+        {
+            // This batch is on disk and is acknowledged; the journal refuses the next append, which the writer answers
+            // by reopening the store.
+        }
     }
 
     // Reads wait until LiteDB holds every batch acknowledged before they began (usually a transaction already under way).

@@ -80,6 +80,58 @@ public sealed class BatchJournalTests
         Assert.That(fresh.FindCommandBySequence(1), Is.Null);
     }
 
+    [Test]
+    public void Once_the_first_file_is_full_the_journal_goes_on_in_the_second_and_replays_from_both()
+    {
+        var big = new byte[256 * 1024];
+        var journals = new[] { BatchJournal.PathOf(_path, 0), BatchJournal.PathOf(_path, 1) };
+        var before = Path.Combine(_dir, "before");
+        Directory.CreateDirectory(before);
+        var sequence = 0;
+        using (var store = new LiteDbGatewayStore(_path))
+        {
+            // Past the switch size, so the journal has moved on to the second file and may have come back to the first.
+            while (sequence * (long)big.Length < BatchJournal.SwitchBytes * 3 / 2)
+            {
+                store.Commit(Commands(big, ++sequence));
+            }
+
+            Assert.That(store.FindCommandBySequence(sequence), Is.Not.Null);
+            // A copy taken while LiteDB moves its log into the data file would not open: wait until that is done.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (new FileInfo(LiteDbGatewayStore.LogPathOf(_path)).Length >= LiteDbGatewayStore.IdleCheckpointBytes && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(20);
+            }
+
+            File.Copy(_path, Path.Combine(before, "pantri.db"));
+            File.Copy(LiteDbGatewayStore.LogPathOf(_path), Path.Combine(before, "pantri-log.db"));
+            var upTo = sequence;
+            for (var i = 0; i < 5; i++)
+            {
+                store.Commit(Commands(big, ++sequence));
+            }
+
+            Assert.That(store.FindCommandBySequence(sequence), Is.Not.Null);
+            Assert.That(journals.Select(j => new FileInfo(j).Length), Is.All.GreaterThan(BatchJournal.SwitchBytes / 4), "both files were written");
+            foreach (var journal in journals)
+            {
+                File.Copy(journal, Path.Combine(before, Path.GetFileName(journal)));
+            }
+
+            TestContext.Out.WriteLine($"LiteDB copied at batch {upTo}, journal at batch {sequence}");
+        }
+
+        // LiteDB as it was before the last five batches, the journal as it was after them.
+        foreach (var file in Directory.GetFiles(before))
+        {
+            File.Copy(file, Path.Combine(_dir, Path.GetFileName(file)), overwrite: true);
+        }
+
+        using var reopened = new LiteDbGatewayStore(_path);
+        Assert.That(Enumerable.Range(1, sequence).Where(s => reopened.FindCommandBySequence(s) is null), Is.Empty);
+    }
+
     // LiteDB's files as they were before batches 1..count, the journal as it was after them: what a process killed
     // before its LiteDB thread took them in leaves.
     private void JournalAheadOfLiteDb(int count)
@@ -121,12 +173,14 @@ public sealed class BatchJournalTests
     private static Func<string, Stream> LiteDbFilesOn(FullDisk disk) =>
         path => Path.GetFileName(path).Contains("-journal-", StringComparison.Ordinal) ? DurableFileStream.Open(path) : disk.Open(path);
 
-    private static WriteBatch Commands(params int[] sequences)
+    private static WriteBatch Commands(params int[] sequences) => Commands([1, 2, 3], sequences);
+
+    private static WriteBatch Commands(byte[] ack, params int[] sequences)
     {
         var batch = new WriteBatch();
         foreach (var sequence in sequences)
         {
-            batch.Commands.Add(new CommandRecord { Sequence = sequence, CommandRef = 100 + sequence, IdempotencyKey = "dev\n" + sequence, Kind = "level", At = DateTimeOffset.UnixEpoch, Ack = [1, 2, 3] });
+            batch.Commands.Add(new CommandRecord { Sequence = sequence, CommandRef = 100 + sequence, IdempotencyKey = "dev\n" + sequence, Kind = "level", At = DateTimeOffset.UnixEpoch, Ack = ack });
         }
 
         return batch;
