@@ -52,7 +52,7 @@ public sealed class BatchJournal : IDisposable
         var records = new List<(long Sequence, byte[] Payload)>();
         foreach (var file in _files)
         {
-            records.AddRange(ReadFile(file, id).Where(r => r.Sequence > applied));
+            records.AddRange(ReadFile(file, id, applied));
         }
 
         records.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
@@ -185,7 +185,8 @@ public sealed class BatchJournal : IDisposable
         }
     }
 
-    private static List<(long Sequence, byte[] Payload)> ReadFile(Stream file, Guid id)
+    // The records after `applied`; the ones before are only walked over (their payloads are never held).
+    private static List<(long Sequence, byte[] Payload)> ReadFile(Stream file, Guid id, long applied)
     {
         var records = new List<(long, byte[])>();
         file.Position = 0;
@@ -213,7 +214,11 @@ public sealed class BatchJournal : IDisposable
                 break;
             }
 
-            records.Add((BinaryPrimitives.ReadInt64LittleEndian(body), body[8..]));
+            var sequence = BinaryPrimitives.ReadInt64LittleEndian(body);
+            if (sequence > applied)
+            {
+                records.Add((sequence, body[8..]));
+            }
         }
 
         return records;

@@ -185,6 +185,22 @@ public sealed partial class LiteDbGatewayStore
         }
     }
 
+    // At a clean stop, once LiteDB holds everything on disk: the next open has nothing to read.
+    private void EmptyJournal()
+    {
+        try
+        {
+            if (_journal is { } journal && _fault is null && Volatile.Read(ref _durable) == Volatile.Read(ref _committed))
+            {
+                journal.Reset(_journalId, _nextSequence);
+            }
+        }
+        catch (IOException)
+        {
+            // The records stay and are skipped at the next open (LiteDB holds them).
+        }
+    }
+
     private void StartApplying()
     {
         _stopping = false;

@@ -192,6 +192,7 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
 
         // What is journaled goes into LiteDB first, so a clean stop leaves nothing to replay.
         StopApplying();
+        EmptyJournal();
         _gate.EnterWriteLock();
         try
         {
