@@ -106,48 +106,79 @@ public sealed class IdempotencyIndexTests
 
     [Test]
     [Category("Integration")]
-    public void The_keys_saved_at_a_clean_stop_cover_the_whole_window_at_the_next_start_and_are_used_once()
+    public void The_key_log_of_a_clean_stop_covers_the_whole_window_at_the_next_start()
     {
         WithStore(25, (store, dir) =>
         {
             var now = T0.AddHours(1);
             var path = Path.Combine(dir, "keys.bin");
-            var full = new IdempotencyIndex(store, TimeSpan.FromHours(24));
+            var full = new IdempotencyIndex(store, TimeSpan.FromHours(24), logPath: path);
             full.Load(now);
-            full.Save(path);
+            full.Dispose();
 
-            var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10);
-            var restored = next.Load(now, path);
+            using var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10, logPath: path);
+            var restored = next.Load(now);
 
             Assert.That(restored, Is.EqualTo(25));
             Assert.That(next.CoveredSince, Is.EqualTo(full.CoveredSince).And.LessThanOrEqualTo(T0), "covered as the full load was, not from the 10th key");
             Assert.That(next.Find("dev\nr1", now)?.Sequence, Is.EqualTo(1));
             Assert.That(next.Find("dev\nr26", now), Is.Null);
-            Assert.That(File.Exists(path), Is.False, "used once");
         });
     }
 
     [Test]
     [Category("Integration")]
-    public void Saved_keys_are_ignored_when_a_command_was_stored_after_them()
+    public void Keys_committed_before_a_crash_are_in_the_key_log_at_the_next_start()
     {
         WithStore(25, (store, dir) =>
         {
             var now = T0.AddHours(1);
             var path = Path.Combine(dir, "keys.bin");
-            var full = new IdempotencyIndex(store, TimeSpan.FromHours(24));
+            using var crashed = new IdempotencyIndex(store, TimeSpan.FromHours(24), logPath: path);
+            crashed.Load(now);
+            var later = new Gateway.Storage.WriteBatch();
+            for (var i = 26; i <= 30; i++)
+            {
+                later.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = i, CommandRef = i, IdempotencyKey = $"dev\nr{i}", Kind = "level", At = T0.AddMinutes(i), Ack = [1] });
+            }
+
+            store.Commit(later);
+            crashed.BeginBatch();
+            crashed.Committed(later.Commands, now);
+
+            // The process dies here: no clean stop, only what was appended.
+            using var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10, logPath: path);
+            var restored = next.Load(now);
+
+            Assert.That(restored, Is.EqualTo(30), "every key, the ones committed after the start included");
+            Assert.That(next.CoveredSince, Is.LessThanOrEqualTo(T0));
+            Assert.That(next.Find("dev\nr28", now)?.Sequence, Is.EqualTo(28));
+            Assert.That(next.Find("dev\nr1", now)?.Sequence, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    [Category("Integration")]
+    public void A_key_log_that_lacks_the_newest_stored_command_is_not_used()
+    {
+        WithStore(25, (store, dir) =>
+        {
+            var now = T0.AddHours(1);
+            var path = Path.Combine(dir, "keys.bin");
+            var full = new IdempotencyIndex(store, TimeSpan.FromHours(24), logPath: path);
             full.Load(now);
-            full.Save(path);
+            full.Dispose();
+            // Stored behind the log's back (its end lost in a power cut, or another copy of the data).
             var later = new Gateway.Storage.WriteBatch();
             later.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = 26, CommandRef = 26, IdempotencyKey = "dev\nr26", Kind = "level", At = T0.AddMinutes(26), Ack = [1] });
             store.Commit(later);
 
-            var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10);
-            var restored = next.Load(now, path);
+            using var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10, logPath: path);
+            var restored = next.Load(now);
 
             Assert.That(restored, Is.Null);
             Assert.That(next.CoveredSince, Is.GreaterThan(T0.AddMinutes(16)), "the newest 10 were read instead");
-            Assert.That(next.Find("dev\nr26", now)?.Sequence, Is.EqualTo(26), "the command the snapshot lacked is a replay, not new");
+            Assert.That(next.Find("dev\nr26", now)?.Sequence, Is.EqualTo(26), "the command the log lacked is a replay, not new");
         });
     }
 

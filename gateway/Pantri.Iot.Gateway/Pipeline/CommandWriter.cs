@@ -98,13 +98,13 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         StoredState state;
-        var idempotency = new IdempotencyIndex(_store, _options.IdempotencyWindow);
+        var idempotency = new IdempotencyIndex(_store, _options.IdempotencyWindow, logPath: KeyLogPath);
         _idempotency = idempotency;
         try
         {
             // Everything the writer decides with is read here, so damage anywhere in it refuses the start.
             state = _store.Load();
-            if (idempotency.Load(_time.GetUtcNow(), KeySnapshotPath) is { } restored)
+            if (idempotency.Load(_time.GetUtcNow()) is { } restored)
             {
                 LogKeysRestored(_logger, restored);
             }
@@ -140,29 +140,17 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        if (_thread?.Join(TimeSpan.FromSeconds(10)) == true && !_storageDown)
+        if (_thread?.Join(TimeSpan.FromSeconds(10)) == true)
         {
-            SaveKeys();
+            // The writer has stopped: nothing commits any more, so the key log can be compacted and closed.
+            _idempotency?.Dispose();
         }
 
         return Task.CompletedTask;
     }
 
-    // Where the idempotency keys are kept across a clean restart, so the next start need not read the window.
-    private string KeySnapshotPath => Path.Combine(_options.DataDirectory, "idempotency-window.bin");
-
-    // The writer has stopped: nothing commits any more, so the keys held are exactly the stored ones.
-    private void SaveKeys()
-    {
-        try
-        {
-            _idempotency?.Save(KeySnapshotPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            LogKeysNotSaved(_logger, ex);
-        }
-    }
+    // Where the idempotency keys are kept across a restart, so the next start need not read the window.
+    private string KeyLogPath => Path.Combine(_options.DataDirectory, "idempotency-window.bin");
 
     /// <inheritdoc/>
     public void Dispose() => _queue.Writer.TryComplete();
@@ -495,11 +483,8 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Command queue full or writer not started; answering 503")]
     private static partial void LogQueueFull(ILogger logger);
 
-    [LoggerMessage(EventId = 3350, Level = LogLevel.Information, Message = "Idempotency keys restored from the snapshot of the last clean stop: {Keys} keys")]
+    [LoggerMessage(EventId = 3350, Level = LogLevel.Information, Message = "Idempotency keys restored from the key log: {Keys} keys")]
     private static partial void LogKeysRestored(ILogger logger, int keys);
-
-    [LoggerMessage(EventId = 3351, Level = LogLevel.Warning, Message = "The idempotency keys could not be saved for the next start; it reads the newest from storage instead")]
-    private static partial void LogKeysNotSaved(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 3303, Level = LogLevel.Warning, Message = "Storage unavailable: commands get 503 until it recovers; reopening it in {Delay}")]
     private static partial void LogStorageDown(ILogger logger, TimeSpan delay);

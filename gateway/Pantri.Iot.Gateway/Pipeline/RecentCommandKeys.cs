@@ -55,43 +55,59 @@ internal sealed class RecentCommandKeys(int capacity)
         }
     }
 
-    /// <summary>Writes the coverage and every entry, oldest first, for <see cref="ReadFrom"/>.</summary>
-    public void WriteTo(BinaryWriter output)
+    /// <summary>Bytes of one entry as <see cref="WriteTo"/> and <see cref="WriteEntry"/> write it.</summary>
+    public const int EntrySize = 24;
+
+    /// <summary>Writes the coverage and every entry, oldest first, for <see cref="ReadFrom"/>; returns how many entries.
+    /// More entries may be appended after them with <see cref="WriteEntry"/>.</summary>
+    public int WriteTo(BinaryWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         output.Write(CoveredSince.UtcTicks);
-        output.Write(_byAge.Count);
         foreach (var (hash, sequence, atTicks) in _byAge)
         {
             output.Write(hash);
             output.Write(sequence);
             output.Write(atTicks);
         }
+
+        return _byAge.Count;
     }
 
-    /// <summary>Replaces what is held with what <see cref="WriteTo"/> wrote.</summary>
-    /// <exception cref="InvalidDataException">The count is out of range.</exception>
-    public void ReadFrom(BinaryReader input)
+    /// <summary>One entry as <see cref="WriteTo"/> writes it, into <paramref name="destination"/>.</summary>
+    public static void WriteEntry(Span<byte> destination, string key, long sequence, DateTimeOffset at)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(destination, Hash(key));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(destination[8..], sequence);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(destination[16..], at.UtcTicks);
+    }
+
+    /// <summary>Replaces what is held with what <see cref="WriteTo"/> (and <see cref="WriteEntry"/>) wrote, up to
+    /// <paramref name="length"/>; a last entry cut short is ignored. Past <see cref="Capacity"/> the oldest go.</summary>
+    /// <exception cref="InvalidDataException">The coverage is out of range.</exception>
+    public void ReadFrom(BinaryReader input, long length)
     {
         ArgumentNullException.ThrowIfNull(input);
         _byHash.Clear();
         _byAge.Clear();
         CoveredSince = DateTimeOffset.MaxValue;
         var covered = input.ReadInt64();
-        var count = input.ReadInt32();
-        if (count < 0 || count > Capacity || covered < DateTimeOffset.MinValue.UtcTicks || covered > DateTimeOffset.MaxValue.UtcTicks)
+        if (covered < DateTimeOffset.MinValue.UtcTicks || covered > DateTimeOffset.MaxValue.UtcTicks)
         {
-            throw new InvalidDataException("not a key index snapshot");
+            throw new InvalidDataException("not a key log");
         }
 
-        for (var i = 0; i < count; i++)
+        CoveredSince = new DateTimeOffset(covered, TimeSpan.Zero);
+        while (input.BaseStream.Position + EntrySize <= length)
         {
             var (hash, sequence, atTicks) = (input.ReadUInt64(), input.ReadInt64(), input.ReadInt64());
             _byHash[hash] = (sequence, atTicks);
             _byAge.Enqueue((hash, sequence, atTicks));
+            while (_byAge.Count > Capacity)
+            {
+                Evict();
+            }
         }
-
-        CoveredSince = new DateTimeOffset(covered, TimeSpan.Zero);
     }
 
     /// <summary>Records a committed command.</summary>
