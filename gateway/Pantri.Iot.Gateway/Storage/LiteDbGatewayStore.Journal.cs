@@ -46,13 +46,15 @@ public sealed partial class LiteDbGatewayStore
             ThrowIfFaulted();
         }
 
+        // Closed by a reopen that failed: nothing is written until one succeeds.
+        var journal = _journal ?? throw new IOException("The store is closed until it is reopened.");
         var record = JournalRecord.From(batch, _mapper);
         var bytes = BsonSerializer.Serialize(record);
         var sequence = _nextSequence;
         // The one flush to disk of the batch: its commands are acknowledged when this returns. A failure here may leave
         // the record on disk all the same; the writer answers 503 and reopens the store, which replays whatever the disk
         // kept (a retried RequestId then replays the stored ack if the batch survived).
-        _journal!.Append(sequence, bytes);
+        journal.Append(sequence, bytes);
         _nextSequence++;
         lock (_sync)
         {
@@ -69,7 +71,7 @@ public sealed partial class LiteDbGatewayStore
 
         try
         {
-            _journal.SwitchIfFull(Volatile.Read(ref _durable));
+            journal.SwitchIfFull(Volatile.Read(ref _durable));
         }
         catch (IOException)
         {
