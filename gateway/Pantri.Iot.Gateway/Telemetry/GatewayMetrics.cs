@@ -40,7 +40,7 @@ public sealed class GatewayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _batchSize = meter.CreateHistogram("pantri.writer.batch.size", "{command}", "Commands decided and committed together in one writer batch.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
-        _commitDuration = meter.CreateHistogram("pantri.writer.commit.duration", "s", "Time one storage commit (one LiteDB transaction per batch) takes.",
+        _commitDuration = meter.CreateHistogram("pantri.writer.commit.duration", "s", "Time one storage commit takes (LiteDB: one journal append and flush to disk per batch; PostgreSQL: one transaction).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         meter.CreateObservableGauge("pantri.writer.queue.depth", () => _queueDepth?.Invoke() ?? 0, "{command}", "Commands waiting for the writer.");
         meter.CreateObservableGauge("pantri.storage.file.size", ObserveFileSizes, "By", "Size of each storage file in the data directory.");
