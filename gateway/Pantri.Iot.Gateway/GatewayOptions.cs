@@ -27,7 +27,7 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>Most commands committed in one LiteDB transaction (default 1024).</summary>
+    /// <summary>Most commands decided and committed together in one batch (default 1024).</summary>
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 1024;
 
