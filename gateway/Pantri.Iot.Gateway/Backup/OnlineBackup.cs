@@ -82,7 +82,14 @@ public sealed partial class OnlineBackup(CommandWriter writer, IGatewayStore sto
     {
         var root = dataDirectory.Directory;
         var database = Path.GetFileName(options.Value.DatabasePath);
-        string[] skipped = [database, Path.GetFileName(LiteDbGatewayStore.LogPathOf(options.Value.DatabasePath)), DataDirectoryLock.FileName, DataDirectoryLock.PidFileName];
+        // The journal is the store's too (the copy holds everything in it), and it and the key log run ahead of the copy:
+        // a journal beside the copy would replay commands acknowledged after the backup into it.
+        string[] skipped =
+        [
+            database, Path.GetFileName(LiteDbGatewayStore.LogPathOf(options.Value.DatabasePath)),
+            Path.GetFileName(BatchJournal.PathOf(options.Value.DatabasePath, 0)), Path.GetFileName(BatchJournal.PathOf(options.Value.DatabasePath, 1)),
+            IdempotencyIndex.LogFileName, IdempotencyIndex.LogFileName + ".tmp", DataDirectoryLock.FileName, DataDirectoryLock.PidFileName,
+        ];
         var count = 0;
         foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
         {

@@ -150,7 +150,7 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
     }
 
     // Where the idempotency keys are kept across a restart, so the next start need not read the window.
-    private string KeyLogPath => Path.Combine(_options.DataDirectory, "idempotency-window.bin");
+    private string KeyLogPath => Path.Combine(_options.DataDirectory, IdempotencyIndex.LogFileName);
 
     /// <inheritdoc/>
     public void Dispose() => _queue.Writer.TryComplete();

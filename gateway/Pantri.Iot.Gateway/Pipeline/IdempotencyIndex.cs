@@ -13,6 +13,9 @@ internal sealed class IdempotencyIndex(IGatewayStore store, TimeSpan window, int
     /// <summary>Most idempotency keys held in memory (≈ 60 bytes each).</summary>
     internal const int RecentKeyCapacity = 1_000_000;
 
+    /// <summary>The key log's name in the data directory.</summary>
+    internal const string LogFileName = "idempotency-window.bin";
+
     private const uint LogMagic = 0x314C_4B50; // "PKL1"
     private const int LogHeaderSize = 12;
     private readonly Dictionary<string, CommandRecord> _pending = new(StringComparer.Ordinal);
