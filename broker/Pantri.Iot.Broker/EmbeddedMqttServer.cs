@@ -86,9 +86,22 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
             .WithMaxPendingMessagesPerClient(o.MaxPendingMessagesPerClient)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
+        // Every connection keeps one packet writer for its whole life, so its initial size is memory per idle device:
+        // MQTTnet's default (4 KB) was the largest single cost of a connected device. A device's packets (acks, order
+        // updates) fit 256 bytes; a larger packet grows that connection's buffer by doubling, and after one above
+        // WriterBufferSizeMax it is cut back to that size.
+        serverOptions.WriterBufferSize = WriterBufferSize;
+        serverOptions.WriterBufferSizeMax = WriterBufferSizeMax;
         _server = new MqttServerFactory(mqttLogger).CreateMqttServer(serverOptions, [Adapter]);
         _server.LoadingRetainedMessageAsync += LoadRetainedBeforeStartAsync;
     }
+
+    /// <summary>Initial size of each connection's packet writer (MQTTnet's <c>WriterBufferSize</c>, default 4 KB).</summary>
+    internal const int WriterBufferSize = 256;
+
+    /// <summary>Size a connection's packet writer is cut back to after a larger packet (MQTTnet's
+    /// <c>WriterBufferSizeMax</c>, default 64 KB).</summary>
+    internal const int WriterBufferSizeMax = 4096;
 
     /// <summary>The connection cap in force: <see cref="BrokerOptions.MaxConnections"/>, lowered to fit the
     /// open-file limit.</summary>
