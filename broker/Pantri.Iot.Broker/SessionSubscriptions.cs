@@ -46,21 +46,23 @@ internal sealed class SessionSubscriptions(string clientId)
         }
     }
 
-    /// <summary>Records a granted subscription (a repeated SUBSCRIBE replaces it, as MQTT requires).</summary>
-    public void Add(string filter, MqttQualityOfServiceLevel granted, bool retainAsPublished)
+    /// <summary>Records a granted subscription (a repeated SUBSCRIBE replaces it, as MQTT requires); true when the
+    /// session did not hold it granted before (a new subscription, for MQTT 5 retain handling).</summary>
+    public bool Add(string filter, MqttQualityOfServiceLevel granted, bool retainAsPublished)
     {
         lock (_lock)
         {
             var entry = new Filter(filter, granted, retainAsPublished, Granted: true);
             var index = IndexOf(filter);
-            if (index >= 0)
-            {
-                _filters[index] = entry;
-            }
-            else
+            if (index < 0)
             {
                 _filters.Add(entry);
+                return true;
             }
+
+            var isNew = !_filters[index].Granted;
+            _filters[index] = entry;
+            return isNew;
         }
     }
 
