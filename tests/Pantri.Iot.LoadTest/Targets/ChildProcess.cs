@@ -50,7 +50,8 @@ public sealed class ChildProcess : IDisposable
         var info = new ProcessStartInfo(fileName) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (gatewayGc)
         {
-            foreach (var (name, value) in GatewayGcEnvironment.Value)
+            // A variable set for the harness itself wins, so a setting can be tried without rebuilding the gateway.
+            foreach (var (name, value) in GatewayGcEnvironment.Value.Where(v => Environment.GetEnvironmentVariable(v.Key) is null))
             {
                 info.Environment[name] = value;
             }
