@@ -30,6 +30,7 @@ public static class StormScenario
                 refs.AddRange(before.CommandRefs);
                 var tracker = new AckTracker();
                 fleet.UseTracker(tracker);
+                var pausedBefore = GC.GetTotalPauseDuration();
                 var killedAt = Stopwatch.GetTimestamp();
                 await target.RestartAsync(cancellationToken).ConfigureAwait(false);
                 var listeningAfter = Stopwatch.GetElapsedTime(killedAt);
@@ -40,6 +41,7 @@ public static class StormScenario
                 await Task.WhenAll(fleet.Devices.Select((d, i) => ReturnAsync(d, "storm-" + i.ToString(CultureInfo.InvariantCulture), killedAt, tracker, () => Interlocked.Increment(ref attempts), t => connectedAt[i] = t, deadline.Token))).ConfigureAwait(false);
                 await tracker.DrainAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
                 refs.AddRange(tracker.CommandRefs);
+                var harnessPaused = GC.GetTotalPauseDuration() - pausedBefore;
                 var p99 = tracker.TimeToFractionMs(count, 0.99);
                 var all = tracker.TimeToFractionMs(count, 1.0);
                 t99[name] = p99;
@@ -58,6 +60,8 @@ public static class StormScenario
                     ["connected 99% after listening s"] = (ConnectedFractionMs(connectedAt, killedAt, count, 0.99) - listeningMs) / 1000,
                     ["99% after listening s"] = (p99 - listeningMs) / 1000,
                     ["100% after listening s"] = (all - listeningMs) / 1000,
+                    // The harness's own GC pauses delay when it sees acks: a long one shows up as acks arriving in a burst.
+                    ["harness GC pause s"] = harnessPaused.TotalSeconds,
                     ["ack IDs"] = string.Join(' ', tracker.Ids.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}:{kv.Value}")),
                 });
             }
