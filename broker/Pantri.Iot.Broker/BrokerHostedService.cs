@@ -362,11 +362,7 @@ public sealed class BrokerHostedService(
     /// <summary>A topic as it goes into a log line: at most 256 characters.</summary>
     private static string Shorten(string topic) => topic.Length <= 256 ? topic : string.Concat(topic.AsSpan(0, 256), "…");
 
-    private Task OnSubscribedAsync(ClientSubscribedTopicEventArgs e)
-    {
-        broker.RecordSubscription(e);
-        return Task.CompletedTask;
-    }
+    private Task OnSubscribedAsync(ClientSubscribedTopicEventArgs e) => broker.RecordSubscriptionAsync(e);
 
     private static Task OnUnsubscribedAsync(ClientUnsubscribedTopicEventArgs e)
     {

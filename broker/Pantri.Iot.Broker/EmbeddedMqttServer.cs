@@ -14,19 +14,16 @@ namespace Pantri.Iot.Broker;
 
 /// <summary>Owns the MQTTnet server and publishes the gateway's messages into it. Started by
 /// <see cref="BrokerHostedService"/>, the one place that subscribes to the server's events; it calls
-/// <see cref="RecordSubscription"/>, <see cref="ForgetSubscription"/> and <see cref="ForgetOpsSession"/> here to keep
+/// <see cref="RecordSubscriptionAsync"/>, <see cref="ForgetSubscription"/> and <see cref="ForgetOpsSession"/> here to keep
 /// the subscription bookkeeping this class delivers by.</summary>
 /// <remarks>No gateway message goes through <c>InjectApplicationMessage</c>, which matches every message against
 /// every subscribed session (dotnet/MQTTnet#2174): with one ack topic per device that made each ack, ops event,
 /// inventory and presence message cost O(connected devices). The authoriser confines every device to its own
 /// namespace and ops to the ops topics, so a message to <c>pantri/v1/devices/{id}/…</c> can only match session
 /// <c>{id}</c>, and a message under <c>pantri/v1/ops/</c> only the ops sessions (<see cref="OpsSessions"/>): looking
-/// at those decides what the scan decided. Retained messages are stored with <c>UpdateRetainedMessageAsync</c> (a
-/// dictionary under a lock, no scan), so late subscribers still get them from MQTTnet at SUBSCRIBE. As in MQTTnet's
-/// own routing, a retained update racing a SUBSCRIBE can be missed by it: MQTTnet takes its retained snapshot before
-/// the subscription exists. Retained ops messages published before the server starts are held and handed to MQTTnet's
-/// retained store as it starts (its <c>LoadingRetainedMessageAsync</c>, handled here because this class owns the
-/// retained messages), before it accepts any client: the gateway rebuilds ops state that way at start.</remarks>
+/// at those decides what the scan decided. Retained messages are not kept in MQTTnet's store, which MQTTnet copies on
+/// every SUBSCRIBE: <see cref="RetainedOpsMessages"/> keeps them (from before the server starts, so the gateway can
+/// rebuild ops state first), and an ops SUBSCRIBE is handed the ones it matches here.</remarks>
 public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, IDisposable
 {
     /// <summary>Sender id of messages the gateway injects; empty, so no device can ever have it.</summary>
@@ -35,8 +32,11 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
     private readonly MqttServer _server;
     private readonly OpsSessions _opsSessions = new();
     private readonly TimeProvider _time;
-    private readonly Lock _retainedBeforeStartLock = new();
-    private Dictionary<string, MqttApplicationMessage>? _retainedBeforeStart = new(StringComparer.Ordinal);
+    private readonly RetainedOpsMessages _retained = new();
+
+    // Orders a retained ops update and its delivery against an ops SUBSCRIBE's retained snapshot, so a late subscriber
+    // never gets an older state after a newer one.
+    private readonly SemaphoreSlim _opsGate = new(1, 1);
 
     /// <summary>Creates the server (not started). MQTTnet's own log goes to <paramref name="loggerFactory"/> under the
     /// category <c>MQTTnet</c>. The connection cap is lowered here to fit the open-file limit (see
@@ -68,8 +68,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
             o.PlainTcp);
         Tls = tls;
         Adapter = new GuardedTcpServerAdapter(limits, mqttLogger.PacketTrace, time, Refusals, logger, tls);
-        // Counted when scraped: MQTTnet's retained store is a dictionary in memory, its copy costs one pass.
-        Metrics = new BrokerMetrics(meterFactory, Adapter, () => _server!.IsStarted ? _server.GetRetainedMessagesAsync().GetAwaiter().GetResult().Count : 0);
+        Metrics = new BrokerMetrics(meterFactory, Adapter, () => _retained.Count);
         Refusals.Counted = reason =>
         {
             if (reason == RefusalReasons.QueueOverflow)
@@ -86,9 +85,21 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
             .WithMaxPendingMessagesPerClient(o.MaxPendingMessagesPerClient)
             .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage)
             .Build();
+        // Every connection keeps one packet writer for its whole life, so its initial size is memory per idle device:
+        // MQTTnet's default (4 KB) was the largest single cost of a connected device. A device's packets (acks, order
+        // updates) fit 256 bytes; a larger packet grows that connection's buffer by doubling, and after one above
+        // WriterBufferSizeMax it is cut back to that size.
+        serverOptions.WriterBufferSize = WriterBufferSize;
+        serverOptions.WriterBufferSizeMax = WriterBufferSizeMax;
         _server = new MqttServerFactory(mqttLogger).CreateMqttServer(serverOptions, [Adapter]);
-        _server.LoadingRetainedMessageAsync += LoadRetainedBeforeStartAsync;
     }
+
+    /// <summary>Initial size of each connection's packet writer (MQTTnet's <c>WriterBufferSize</c>, default 4 KB).</summary>
+    internal const int WriterBufferSize = 256;
+
+    /// <summary>Size a connection's packet writer is cut back to after a larger packet (MQTTnet's
+    /// <c>WriterBufferSizeMax</c>, default 64 KB).</summary>
+    internal const int WriterBufferSizeMax = 4096;
 
     /// <summary>The connection cap in force: <see cref="BrokerOptions.MaxConnections"/>, lowered to fit the
     /// open-file limit.</summary>
@@ -228,7 +239,8 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
     public async Task PublishAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (HoldUntilStarted(message) || !_server.IsStarted)
+        var isOps = message.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal);
+        if (!isOps && !_server.IsStarted)
         {
             return;
         }
@@ -255,8 +267,9 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
             return;
         }
 
-        if (message.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal))
+        if (isOps)
         {
+            // Retained ops state is kept even before the server starts: the gateway rebuilds it at start.
             await PublishToOpsAsync(applicationMessage).ConfigureAwait(false);
             return;
         }
@@ -265,73 +278,32 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
         await _server.InjectApplicationMessage(new InjectedMqttApplicationMessage(applicationMessage) { SenderClientId = GatewaySenderId }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Until MQTTnet has loaded its retained store, keeps the last retained ops message per topic (an empty
-    /// payload removes it, as it would from the store); true when the message was held.</summary>
-    private bool HoldUntilStarted(OutboundMessage message)
-    {
-        if (!message.Retain || !message.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        lock (_retainedBeforeStartLock)
-        {
-            if (_retainedBeforeStart is null)
-            {
-                return false;
-            }
-
-            if (message.Payload.IsEmpty)
-            {
-                _retainedBeforeStart.Remove(message.Topic);
-            }
-            else
-            {
-                _retainedBeforeStart[message.Topic] = new MqttApplicationMessage
-                {
-                    Topic = message.Topic,
-                    Payload = new ReadOnlySequence<byte>(message.Payload),
-                    QualityOfServiceLevel = MqttQualityOfServiceLevel.AtLeastOnce,
-                    Retain = true,
-                    ContentType = "application/json",
-                };
-            }
-
-            return true;
-        }
-    }
-
-    /// <summary>Hands the held retained messages to MQTTnet as it starts (before its listeners); from then on retained
-    /// messages go straight to its store. MQTTnet clears its store right after this handler returns, so a retained
-    /// message published by another thread in that instant is lost: the gateway publishes nothing concurrently at start
-    /// (its ops rebuild runs before this, and no client is connected yet).</summary>
-    private Task LoadRetainedBeforeStartAsync(LoadingRetainedMessagesEventArgs e)
-    {
-        lock (_retainedBeforeStartLock)
-        {
-            if (_retainedBeforeStart is not null)
-            {
-                e.LoadedRetainedMessages.AddRange(_retainedBeforeStart.Values);
-                _retainedBeforeStart = null;
-            }
-        }
-
-        return Task.CompletedTask;
-    }
-
     /// <summary>Stores a retained ops message for late subscribers and queues it in each ops session subscribed to a
     /// matching filter, at min(QoS 1, granted) and with the retain flag cleared unless the subscriber asked for
     /// Retain-As-Published — what MQTTnet's routing does for current subscribers.</summary>
     private async Task PublishToOpsAsync(MqttApplicationMessage message)
     {
+        await _opsGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await PublishToOpsGatedAsync(message).ConfigureAwait(false);
+        }
+        finally
+        {
+            _opsGate.Release();
+        }
+    }
+
+    private async Task PublishToOpsGatedAsync(MqttApplicationMessage message)
+    {
         var retain = message.Retain;
         if (retain)
         {
-            // MQTTnet keeps this instance: deliver copies, never mutate it.
-            await _server.UpdateRetainedMessageAsync(message).ConfigureAwait(false);
+            // The store keeps this instance: deliver copies, never mutate it.
+            _retained.Set(message);
         }
 
-        if (_opsSessions.IsEmpty)
+        if (_opsSessions.IsEmpty || !_server.IsStarted)
         {
             return;
         }
@@ -401,18 +373,64 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
         session.TryEnqueueApplicationMessage(message, out _);
     }
 
-    /// <summary>Records a granted subscription in the session's <see cref="SessionSubscriptions"/>, and the session in
-    /// <see cref="OpsSessions"/> when the filter is under ops. Called from <c>ClientSubscribedTopicAsync</c>.</summary>
-    internal void RecordSubscription(ClientSubscribedTopicEventArgs e)
+    /// <summary>Records a granted subscription in the session's <see cref="SessionSubscriptions"/>; for a filter under
+    /// ops, also the session in <see cref="OpsSessions"/>, and queues the retained ops messages it matches (see
+    /// <see cref="RetainedOpsMessages"/>), as MQTTnet would from its own store: with the retain flag, at the lower of the
+    /// granted QoS and the message's, unless the MQTT 5 retain handling says not to. Called from
+    /// <c>ClientSubscribedTopicAsync</c>, before the SUBACK is queued (MQTT lets matching PUBLISHes precede it).</summary>
+    internal async Task RecordSubscriptionAsync(ClientSubscribedTopicEventArgs e)
     {
         // The interceptor only refuses, never downgrades, so the requested QoS is the granted one. Only the device
         // namespace and the ops topics can get here (the authoriser refuses everything else).
         var filter = e.TopicFilter;
         var subscriptions = SessionSubscriptions.Of(e.SessionItems, e.ClientId);
-        subscriptions.Add(filter.Topic, filter.QualityOfServiceLevel, filter.RetainAsPublished);
-        if (filter.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal))
+        if (!filter.Topic.StartsWith(Topics.OpsPrefix, StringComparison.Ordinal))
         {
+            subscriptions.Add(filter.Topic, filter.QualityOfServiceLevel, filter.RetainAsPublished);
+            return;
+        }
+
+        await _opsGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var isNew = subscriptions.Add(filter.Topic, filter.QualityOfServiceLevel, filter.RetainAsPublished);
             _opsSessions.Add(subscriptions);
+            if (filter.RetainHandling == MqttRetainHandling.DoNotSendOnSubscribe
+                || (filter.RetainHandling == MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly && !isNew))
+            {
+                return;
+            }
+
+            MqttSessionStatus session;
+            try
+            {
+                session = await _server.GetSessionAsync(e.ClientId).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                return; // gone already
+            }
+
+            if (!ReferenceEquals(session.Items[SessionSubscriptions.SessionKey], subscriptions))
+            {
+                return; // taken over by a newer session, which gets its own when it subscribes
+            }
+
+            foreach (var retained in _retained.Matching(filter.Topic))
+            {
+                session.TryEnqueueApplicationMessage(new MqttApplicationMessage
+                {
+                    Topic = retained.Topic,
+                    Payload = retained.Payload,
+                    QualityOfServiceLevel = filter.QualityOfServiceLevel < retained.QualityOfServiceLevel ? filter.QualityOfServiceLevel : retained.QualityOfServiceLevel,
+                    Retain = true,
+                    ContentType = retained.ContentType,
+                }, out _);
+            }
+        }
+        finally
+        {
+            _opsGate.Release();
         }
     }
 
@@ -435,6 +453,7 @@ public sealed class EmbeddedMqttServer : IGatewayPublisher, ISessionTerminator, 
     public void Dispose()
     {
         _server.Dispose();
+        _opsGate.Dispose();
         Adapter.Dispose();
         Refusals.Dispose();
     }

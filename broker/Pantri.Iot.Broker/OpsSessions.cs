@@ -14,12 +14,28 @@ internal sealed class OpsSessions
     /// <summary>The current entries (a snapshot; safe to enumerate while they change).</summary>
     public ICollection<SessionSubscriptions> Snapshot => _sessions.Keys;
 
+    // ConcurrentDictionary.IsEmpty takes every lock of the dictionary when it is empty, and every presence message asks:
+    // in a reconnect storm with no dashboard open that was thousands of all-lock acquisitions a second.
+    private int _count;
+
     /// <summary>True when nobody subscribes under ops.</summary>
-    public bool IsEmpty => _sessions.IsEmpty;
+    public bool IsEmpty => Volatile.Read(ref _count) == 0;
 
     /// <summary>Adds a session that subscribed under ops.</summary>
-    public void Add(SessionSubscriptions subscriptions) => _sessions.TryAdd(subscriptions, 0);
+    public void Add(SessionSubscriptions subscriptions)
+    {
+        if (_sessions.TryAdd(subscriptions, 0))
+        {
+            Interlocked.Increment(ref _count);
+        }
+    }
 
     /// <summary>Forgets a session.</summary>
-    public void Remove(SessionSubscriptions subscriptions) => _sessions.TryRemove(subscriptions, out _);
+    public void Remove(SessionSubscriptions subscriptions)
+    {
+        if (_sessions.TryRemove(subscriptions, out _))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
 }

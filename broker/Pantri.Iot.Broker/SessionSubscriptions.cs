@@ -14,8 +14,11 @@ internal sealed class SessionSubscriptions(string clientId)
     public const string SessionKey = "pantri.subscriptions";
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, (MqttQualityOfServiceLevel Granted, bool RetainAsPublished)> _filters = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _admitted = new(StringComparer.Ordinal);
+
+    // One small list rather than a dictionary of the granted filters and a set of the admitted ones: a device holds one
+    // filter, and this object lives as long as its session, so its size is memory per connected device. The quota
+    // (MaxSubscriptionsPerClient) bounds the length and so the linear searches.
+    private readonly List<Filter> _filters = new(1);
 
     /// <summary>The session's client id.</summary>
     public string ClientId { get; } = clientId;
@@ -28,17 +31,38 @@ internal sealed class SessionSubscriptions(string clientId)
     {
         lock (_lock)
         {
-            return _admitted.Contains(filter) || (_admitted.Count < maxFilters && _admitted.Add(filter));
+            if (IndexOf(filter) >= 0)
+            {
+                return true;
+            }
+
+            if (_filters.Count >= maxFilters)
+            {
+                return false;
+            }
+
+            _filters.Add(new Filter(filter, MqttQualityOfServiceLevel.AtMostOnce, RetainAsPublished: false, Granted: false));
+            return true;
         }
     }
 
-    /// <summary>Records a granted subscription (a repeated SUBSCRIBE replaces it, as MQTT requires).</summary>
-    public void Add(string filter, MqttQualityOfServiceLevel granted, bool retainAsPublished)
+    /// <summary>Records a granted subscription (a repeated SUBSCRIBE replaces it, as MQTT requires); true when the
+    /// session did not hold it granted before (a new subscription, for MQTT 5 retain handling).</summary>
+    public bool Add(string filter, MqttQualityOfServiceLevel granted, bool retainAsPublished)
     {
         lock (_lock)
         {
-            _filters[filter] = (granted, retainAsPublished);
-            _admitted.Add(filter);
+            var entry = new Filter(filter, granted, retainAsPublished, Granted: true);
+            var index = IndexOf(filter);
+            if (index < 0)
+            {
+                _filters.Add(entry);
+                return true;
+            }
+
+            var isNew = !_filters[index].Granted;
+            _filters[index] = entry;
+            return isNew;
         }
     }
 
@@ -47,8 +71,11 @@ internal sealed class SessionSubscriptions(string clientId)
     {
         lock (_lock)
         {
-            _filters.Remove(filter);
-            _admitted.Remove(filter);
+            var index = IndexOf(filter);
+            if (index >= 0)
+            {
+                _filters.RemoveAt(index);
+            }
         }
     }
 
@@ -62,13 +89,13 @@ internal sealed class SessionSubscriptions(string clientId)
         var matched = false;
         lock (_lock)
         {
-            foreach (var (filter, (qos, rap)) in _filters)
+            foreach (var filter in _filters)
             {
-                if (MqttTopicFilterComparer.Compare(topic, filter) == MqttTopicFilterCompareResult.IsMatch)
+                if (filter.Granted && MqttTopicFilterComparer.Compare(topic, filter.Topic) == MqttTopicFilterCompareResult.IsMatch)
                 {
                     matched = true;
-                    granted = qos > granted ? qos : granted;
-                    retainAsPublished |= rap;
+                    granted = filter.Qos > granted ? filter.Qos : granted;
+                    retainAsPublished |= filter.RetainAsPublished;
                 }
             }
         }
@@ -87,4 +114,20 @@ internal sealed class SessionSubscriptions(string clientId)
 
         return subscriptions;
     }
+
+    private int IndexOf(string topic)
+    {
+        for (var i = 0; i < _filters.Count; i++)
+        {
+            if (string.Equals(_filters[i].Topic, topic, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>A filter in the quota; <see cref="Granted"/> once MQTTnet reported it subscribed.</summary>
+    private readonly record struct Filter(string Topic, MqttQualityOfServiceLevel Qos, bool RetainAsPublished, bool Granted);
 }

@@ -92,4 +92,71 @@ public sealed class OpsDeliveryTests : GatewayTest
             Assert.That(retained[0].ConvertPayloadToString(), Does.Contain("\"offline\""));
         }
     }
+
+    [Test]
+    public async Task An_ops_subscription_gets_the_retained_state_as_its_MQTT_5_retain_handling_asks()
+    {
+        // The presence rebuilt at start is retained for the demo button.
+        var topic = Topics.OpsDevice(DemoCredentials.Button);
+        var received = new List<MqttApplicationMessage>();
+        using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            lock (received)
+            {
+                received.Add(e.ApplicationMessage);
+            }
+
+            return Task.CompletedTask;
+        };
+        await client.ConnectAsync(TestDevice.Options(Gateway.MqttPort, "ops-retain-handling", TestGateway.OpsUser, TestGateway.OpsPassword));
+
+        async Task<List<MqttApplicationMessage>> SubscribeAsync(MqttRetainHandling handling, MqttQualityOfServiceLevel qos)
+        {
+            lock (received)
+            {
+                received.Clear();
+            }
+
+            var filter = new MqttTopicFilterBuilder().WithTopic(topic).WithQualityOfServiceLevel(qos).WithRetainHandling(handling).Build();
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter).Build());
+            await Task.Delay(400);
+            lock (received)
+            {
+                return received.Where(m => m.Topic == topic).ToList();
+            }
+        }
+
+        Assert.That(await SubscribeAsync(MqttRetainHandling.DoNotSendOnSubscribe, MqttQualityOfServiceLevel.AtLeastOnce), Is.Empty, "do not send on subscribe");
+        Assert.That(await SubscribeAsync(MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly, MqttQualityOfServiceLevel.AtLeastOnce), Is.Empty, "the subscription exists already");
+        var again = await SubscribeAsync(MqttRetainHandling.SendAtSubscribe, MqttQualityOfServiceLevel.AtMostOnce);
+        Assert.That(again, Has.Count.EqualTo(1), "send at subscribe, also when the subscription exists");
+        Assert.That(again[0].Retain, Is.True);
+        Assert.That(again[0].QualityOfServiceLevel, Is.EqualTo(MqttQualityOfServiceLevel.AtMostOnce), "at the granted QoS");
+        Assert.That(again[0].ConvertPayloadToString(), Does.Contain("\"offline\""));
+
+        await client.UnsubscribeAsync(topic);
+        Assert.That(await SubscribeAsync(MqttRetainHandling.SendAtSubscribeIfNewSubscriptionOnly, MqttQualityOfServiceLevel.AtLeastOnce), Has.Count.EqualTo(1), "a new subscription");
+    }
+
+    [Test]
+    public async Task A_late_ops_subscriber_gets_the_latest_retained_state_only()
+    {
+        var topic = Topics.OpsDevice(DemoCredentials.Button);
+        await using (var live = await OpsClient.ConnectAsync(Gateway, topic))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await (await Gateway.ConnectButtonAsync()).DisposeAsync();
+                await live.NextJsonAsync(topic, p => p.GetProperty("Status").GetString() == "offline" && p.TryGetProperty("Reason", out var r) && r.GetString() == "clean");
+            }
+        }
+
+        await using var watcher = await OpsClient.ConnectAsync(Gateway, topic);
+        var state = await watcher.NextJsonAsync(topic, _ => true);
+
+        Assert.That(state.GetProperty("Status").GetString(), Is.EqualTo("offline"));
+        Assert.That(state.GetProperty("Reason").GetString(), Is.EqualTo("clean"), "the last disconnect, not the presence rebuilt at start");
+        Assert.That(await watcher.ReceivesNothingAsync(t => t == topic, TimeSpan.FromMilliseconds(400)), Is.True, "one retained message per topic");
+    }
 }

@@ -140,7 +140,8 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
 
         var take = Math.Min(destination.Length, _received.Length);
         _received.Span[..take].CopyTo(destination);
-        _received = _received[take..];
+        // An empty slice would still hold the whole receive buffer for the life of the connection.
+        _received = take == _received.Length ? ReadOnlyMemory<byte>.Empty : _received[take..];
         return take;
     }
 

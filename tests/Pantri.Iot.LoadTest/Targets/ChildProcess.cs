@@ -36,22 +36,27 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Its process id.</summary>
     public int Id => _process.Id;
 
-    /// <summary>Starts this harness again as <c>serve-…</c> child, with server GC as the gateway ships (the
+    /// <summary>Starts this harness again as <c>serve-…</c> child, with the runtime settings the gateway ships with (the
     /// harness itself runs workstation GC so the clients do not take a heap per core).</summary>
     public static ChildProcess StartHarness(params string[] arguments)
     {
         var dll = typeof(ChildProcess).Assembly.Location;
-        return Start("dotnet", [dll, .. arguments], serverGc: true);
+        return Start("dotnet", [dll, .. arguments], gatewayGc: true);
     }
 
-    /// <summary>Starts an executable.</summary>
-    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, bool serverGc = false)
+    /// <summary>Starts an executable; with <paramref name="gatewayGc"/>, under the gateway's GC settings.</summary>
+    public static ChildProcess Start(string fileName, IEnumerable<string> arguments, bool gatewayGc = false)
     {
         var info = new ProcessStartInfo(fileName) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (serverGc)
+        if (gatewayGc)
         {
-            info.Environment["DOTNET_gcServer"] = "1";
+            // A variable set for the harness itself wins, so a setting can be tried without rebuilding the gateway.
+            foreach (var (name, value) in GatewayGcEnvironment.Value.Where(v => Environment.GetEnvironmentVariable(v.Key) is null))
+            {
+                info.Environment[name] = value;
+            }
         }
+
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -59,6 +64,35 @@ public sealed class ChildProcess : IDisposable
 
         return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}"));
     }
+
+    /// <summary>The GC and thread-pool settings of the gateway's runtimeconfig.json (copied next to the harness with the
+    /// gateway) as the DOTNET_ variables that give another process the same: the targets are measured with the runtime
+    /// settings the product ships, whatever the harness's own are.</summary>
+    internal static readonly Lazy<IReadOnlyDictionary<string, string>> GatewayGcEnvironment = new(() =>
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "Pantri.Iot.Gateway.runtimeconfig.json");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        var properties = json.RootElement.GetProperty("runtimeOptions").TryGetProperty("configProperties", out var p) ? p : default;
+        string? Read(string name) => properties.ValueKind == System.Text.Json.JsonValueKind.Object && properties.TryGetProperty(name, out var v)
+            ? v.ValueKind switch { System.Text.Json.JsonValueKind.True => "1", System.Text.Json.JsonValueKind.False => "0", _ => v.ToString() }
+            : null;
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // Unset means the runtime's defaults: workstation, concurrent.
+            ["DOTNET_gcServer"] = Read("System.GC.Server") ?? "0",
+            ["DOTNET_gcConcurrent"] = Read("System.GC.Concurrent") ?? "1",
+        };
+        // Read as hexadecimal by the runtime: the values the gateway uses (single digits) are the same digits.
+        foreach (var (setting, variable) in new[] { ("System.GC.ConserveMemory", "DOTNET_GCConserveMemory"), ("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") })
+        {
+            if (Read(setting) is { } value)
+            {
+                environment[variable] = value;
+            }
+        }
+
+        return environment;
+    });
 
     /// <summary>A free TCP port on loopback (bound and released; a tiny race we accept).</summary>
     public static int FreePort()

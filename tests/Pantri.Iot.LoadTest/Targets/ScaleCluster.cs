@@ -86,7 +86,7 @@ public sealed class ScaleCluster : IAsyncDisposable
         var http = ChildProcess.FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "Pantri.Iot.Gateway.dll");
         string[] args = [dll, .. InProcessGateway.Arguments(data, 0), .. GatewayArguments(), "--urls=http://127.0.0.1:" + http.ToString(CultureInfo.InvariantCulture)];
-        var process = ChildProcess.Start("dotnet", args, serverGc: true);
+        var process = ChildProcess.Start("dotnet", args, gatewayGc: true);
         _gateways.Add((process, http));
         await process.WaitForPortAsync(http, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
     }
