@@ -26,6 +26,10 @@ public sealed partial class LiteDbGatewayStore
     private bool _stopping;
     private Exception? _fault;
 
+    /// <summary>How many journaled batches the last open (or reopen) replayed into LiteDB: acknowledged batches LiteDB
+    /// did not hold yet when the process stopped.</summary>
+    public int ReplayedAtOpen { get; private set; }
+
     // Sequence numbers of journaled batches: acknowledged (in the journal), readable (committed in LiteDB), and on disk
     // in LiteDB (its log flushed), after which the journal may drop them.
     private long _committed;
@@ -128,6 +132,7 @@ public sealed partial class LiteDbGatewayStore
         }
 
         var records = _journal.ReadAfter(_journalId, applied);
+        ReplayedAtOpen = records.Count;
         if (records.Count > 0)
         {
             var replay = new PendingChanges();

@@ -22,6 +22,11 @@ public static partial class StoreStartup
         try
         {
             store = new LiteDbGatewayStore(path);
+            if (store.ReplayedAtOpen > 0)
+            {
+                LogJournalReplayed(logger, store.ReplayedAtOpen, path);
+            }
+
             store.LoadMeta();
             return store;
         }
@@ -41,6 +46,9 @@ public static partial class StoreStartup
             $"The storage file {path} (with its log {LiteDbGatewayStore.LogPathOf(path)}) cannot be read: {cause.Message} " +
             "Restore the data directory from a backup; the gateway does not start on a damaged file.", cause);
     }
+
+    [LoggerMessage(EventId = 3309, Level = LogLevel.Information, Message = "Replayed {Batches} acknowledged batches from the journal into {Path}: the last run stopped before LiteDB held them")]
+    private static partial void LogJournalReplayed(ILogger logger, int batches, string path);
 
     [LoggerMessage(EventId = 3302, Level = LogLevel.Warning, Message = "The storage log {Path} ended inside a transaction that was never committed ({Pages} pages, as a crash leaves it); LiteDB discards it, and nothing acknowledged was in it")]
     private static partial void LogUnfinishedTransaction(ILogger logger, string path, int pages);

@@ -36,6 +36,7 @@ public sealed class BatchJournalTests
         Assert.Throws<IOException>(() => store.Commit(Commands(5)), "and commits are refused until the store is reopened");
         disk.Full = false;
         store.Reopen();
+        Assert.That(store.ReplayedAtOpen, Is.EqualTo(1), "the batch LiteDB never took in");
         Assert.That(Enumerable.Range(1, 4).Select(s => store.FindCommandBySequence(s)?.CommandRef), Is.EqualTo(new long?[] { 101, 102, 103, 104 }));
         store.Commit(Commands(5));
         Assert.That(store.FindCommandBySequence(5)?.CommandRef, Is.EqualTo(105));
@@ -56,6 +57,7 @@ public sealed class BatchJournalTests
         using (var reopened = new LiteDbGatewayStore(_path))
         {
             Assert.That(Enumerable.Range(1, 5).Select(s => reopened.FindCommandBySequence(s)?.CommandRef), Is.EqualTo(new long?[] { 101, 102, 103, 104, null }));
+            Assert.That(reopened.ReplayedAtOpen, Is.EqualTo(4), "the four whole records were replayed");
             reopened.Commit(Commands(6));
         }
 
