@@ -71,17 +71,7 @@ public sealed class OpsDeliveryTests : GatewayTest
         }
 
         var retained = new List<MqttApplicationMessage>();
-        using var client = new MqttClientFactory().CreateMqttClient();
-        client.ApplicationMessageReceivedAsync += e =>
-        {
-            lock (retained)
-            {
-                retained.Add(e.ApplicationMessage);
-            }
-
-            return Task.CompletedTask;
-        };
-        await client.ConnectAsync(TestDevice.Options(Gateway.MqttPort, "ops-late", TestGateway.OpsUser, TestGateway.OpsPassword));
+        using var client = await ConnectOpsCollectingAsync("ops-late", retained);
         await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(Topics.OpsDevice(DemoCredentials.Button), MqttQualityOfServiceLevel.AtLeastOnce).Build());
         await Task.Delay(500);
 
@@ -99,17 +89,7 @@ public sealed class OpsDeliveryTests : GatewayTest
         // The presence rebuilt at start is retained for the demo button.
         var topic = Topics.OpsDevice(DemoCredentials.Button);
         var received = new List<MqttApplicationMessage>();
-        using var client = new MqttClientFactory().CreateMqttClient();
-        client.ApplicationMessageReceivedAsync += e =>
-        {
-            lock (received)
-            {
-                received.Add(e.ApplicationMessage);
-            }
-
-            return Task.CompletedTask;
-        };
-        await client.ConnectAsync(TestDevice.Options(Gateway.MqttPort, "ops-retain-handling", TestGateway.OpsUser, TestGateway.OpsPassword));
+        using var client = await ConnectOpsCollectingAsync("ops-retain-handling", received);
 
         async Task<List<MqttApplicationMessage>> SubscribeAsync(MqttRetainHandling handling, MqttQualityOfServiceLevel qos)
         {
@@ -158,5 +138,22 @@ public sealed class OpsDeliveryTests : GatewayTest
         Assert.That(state.GetProperty("Status").GetString(), Is.EqualTo("offline"));
         Assert.That(state.GetProperty("Reason").GetString(), Is.EqualTo("clean"), "the last disconnect, not the presence rebuilt at start");
         Assert.That(await watcher.ReceivesNothingAsync(t => t == topic, TimeSpan.FromMilliseconds(400)), Is.True, "one retained message per topic");
+    }
+
+    // An ops client that adds every message it receives to `into` (lock it to read).
+    private async Task<IMqttClient> ConnectOpsCollectingAsync(string clientId, List<MqttApplicationMessage> into)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            lock (into)
+            {
+                into.Add(e.ApplicationMessage);
+            }
+
+            return Task.CompletedTask;
+        };
+        await client.ConnectAsync(TestDevice.Options(Gateway.MqttPort, clientId, TestGateway.OpsUser, TestGateway.OpsPassword));
+        return client;
     }
 }
