@@ -25,9 +25,14 @@ public sealed class BatchJournalTests
     [Test]
     public void A_batch_LiteDB_could_not_take_in_is_replayed_from_the_journal_when_the_store_is_reopened()
     {
+        // Batch 1 is in LiteDB on disk before the disk fills (a clean stop writes everything in).
+        using (var first = new LiteDbGatewayStore(_path))
+        {
+            first.Commit(Commands(1, 2));
+        }
+
         var disk = new FullDisk();
         using var store = new LiteDbGatewayStore(_path, LiteDbFilesOn(disk));
-        store.Commit(Commands(1, 2));
         disk.Full = true;
 
         store.Commit(Commands(3, 4));
