@@ -78,18 +78,8 @@ public sealed class IdempotencyIndexTests
     [Category("Integration")]
     public void A_window_holding_more_keys_than_the_start_loads_is_answered_from_storage()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "pantri-window-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
+        WithStore(25, (store, _) =>
         {
-            using var store = new Gateway.Storage.LiteDbGatewayStore(Path.Combine(dir, "pantri.db"));
-            var batch = new Gateway.Storage.WriteBatch();
-            for (var i = 1; i <= 25; i++)
-            {
-                batch.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = i, CommandRef = i, IdempotencyKey = $"dev\nr{i}", Kind = "level", At = T0.AddMinutes(i), Ack = [1] });
-            }
-
-            store.Commit(batch);
             var index = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10);
             var now = T0.AddHours(1);
             index.Load(now);
@@ -97,11 +87,7 @@ public sealed class IdempotencyIndexTests
             Assert.That(index.Find("dev\nr1", now)?.Sequence, Is.EqualTo(1), "the oldest, not loaded, is found in storage");
             Assert.That(index.Find("dev\nr25", now)?.Sequence, Is.EqualTo(25), "the newest, loaded");
             Assert.That(index.Find("dev\nr26", now), Is.Null, "a new key is new");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     [Test]
@@ -136,12 +122,7 @@ public sealed class IdempotencyIndexTests
             var path = Path.Combine(dir, "keys.bin");
             using var crashed = new IdempotencyIndex(store, TimeSpan.FromHours(24), logPath: path);
             crashed.Load(now);
-            var later = new Gateway.Storage.WriteBatch();
-            for (var i = 26; i <= 30; i++)
-            {
-                later.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = i, CommandRef = i, IdempotencyKey = $"dev\nr{i}", Kind = "level", At = T0.AddMinutes(i), Ack = [1] });
-            }
-
+            var later = Keyed(26, 30);
             store.Commit(later);
             crashed.BeginBatch();
             crashed.Committed(later.Commands, now);
@@ -169,9 +150,7 @@ public sealed class IdempotencyIndexTests
             full.Load(now);
             full.Dispose();
             // Stored behind the log's back (its end lost in a power cut, or another copy of the data).
-            var later = new Gateway.Storage.WriteBatch();
-            later.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = 26, CommandRef = 26, IdempotencyKey = "dev\nr26", Kind = "level", At = T0.AddMinutes(26), Ack = [1] });
-            store.Commit(later);
+            store.Commit(Keyed(26, 26));
 
             using var next = new IdempotencyIndex(store, TimeSpan.FromHours(24), startupKeyLimit: 10, logPath: path);
             var restored = next.Load(now);
@@ -182,6 +161,18 @@ public sealed class IdempotencyIndexTests
         });
     }
 
+    // Commands `from`..`to` with RequestIds r{i}, stored i minutes after T0.
+    private static Gateway.Storage.WriteBatch Keyed(int from, int to)
+    {
+        var batch = new Gateway.Storage.WriteBatch();
+        for (var i = from; i <= to; i++)
+        {
+            batch.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = i, CommandRef = i, IdempotencyKey = $"dev\nr{i}", Kind = "level", At = T0.AddMinutes(i), Ack = [1] });
+        }
+
+        return batch;
+    }
+
     private static void WithStore(int commands, Action<Gateway.Storage.LiteDbGatewayStore, string> test)
     {
         var dir = Path.Combine(Path.GetTempPath(), "pantri-window-" + Guid.NewGuid().ToString("N"));
@@ -189,13 +180,7 @@ public sealed class IdempotencyIndexTests
         try
         {
             using var store = new Gateway.Storage.LiteDbGatewayStore(Path.Combine(dir, "pantri.db"));
-            var batch = new Gateway.Storage.WriteBatch();
-            for (var i = 1; i <= commands; i++)
-            {
-                batch.Commands.Add(new Gateway.Storage.CommandRecord { Sequence = i, CommandRef = i, IdempotencyKey = $"dev\nr{i}", Kind = "level", At = T0.AddMinutes(i), Ack = [1] });
-            }
-
-            store.Commit(batch);
+            store.Commit(Keyed(1, commands));
             test(store, dir);
         }
         finally
