@@ -13,7 +13,8 @@ public sealed class CommandRecord
     /// <summary>"{actor}\n{RequestId}" when the command carried a RequestId.</summary>
     public string? IdempotencyKey { get; set; }
 
-    /// <summary>Hash of <see cref="IdempotencyKey"/>, indexed: 8 bytes per index entry instead of the whole key.</summary>
+    /// <summary>Hash of <see cref="IdempotencyKey"/>, indexed in chunks by <see cref="CommandKeyIndex"/> (LiteDB) or
+    /// not used (PostgreSQL indexes the key itself).</summary>
     public long? KeyHash { get; set; }
 
     /// <summary>The device, or null for an app user.</summary>

@@ -12,6 +12,9 @@ internal static class LiteDbCollections
     public const string Audit = "audit";
     public const string Outbox = "outbox";
     public const string Commands = "commands";
+
+    /// <summary>Commands' idempotency key hashes, indexed (<see cref="CommandKeyIndex"/>).</summary>
+    public const string CommandKeys = "commandkeys";
     public const string Meta = "meta";
     public const string Safeguards = "safeguards";
 

@@ -19,6 +19,7 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
     private readonly string _logPath;
     private readonly Func<string, Stream> _openFile;
     private readonly BsonMapper _mapper = CreateMapper();
+    private readonly CommandKeyIndex _keyIndex;
 
     // Reads come from any thread; LiteDB writes (the journal's thread) and Reopen take the write lock: Reopen swaps the
     // database, and a transaction is never read half-written.
@@ -49,8 +50,15 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
     /// <paramref name="openFile"/> when given (a disk that can be made to fail or lose power, in tests) and as
     /// <see cref="DurableFileStream"/>s otherwise. The streams' <see cref="Stream.Flush()"/> must reach the disk.</summary>
     public LiteDbGatewayStore(string path, Func<string, Stream>? openFile)
+        : this(path, openFile, new CommandKeyIndex())
+    {
+    }
+
+    // keyIndex: with small chunks and slices in tests, to cross them.
+    internal LiteDbGatewayStore(string path, Func<string, Stream>? openFile, CommandKeyIndex keyIndex)
     {
         ArgumentNullException.ThrowIfNull(path);
+        _keyIndex = keyIndex;
         _path = path;
         _logPath = LogPathOf(path);
         _openFile = openFile ?? DurableFileStream.Open;
@@ -141,9 +149,10 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
     public CommandRecord? FindCommandByKey(string idempotencyKey)
     {
         var hash = IdempotencyKeyHash.Of(idempotencyKey);
-        // A prepared query: after a start with a long history this runs once per new RequestId, and LiteDB would
-        // translate a lambda into a query on every call.
-        return Read(() => _commands.Find(Query.EQ(nameof(CommandRecord.KeyHash), new BsonValue(hash))).Where(c => c.IdempotencyKey == idempotencyKey).MaxBy(c => c.At));
+        return Read(() => _keyIndex.Find(_db, hash)
+            .Select(sequence => _commands.FindById(sequence))
+            .Where(c => c?.IdempotencyKey == idempotencyKey)
+            .MaxBy(c => c!.At));
     }
 
     /// <inheritdoc/>
@@ -190,8 +199,10 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
             return;
         }
 
-        // What is journaled goes into LiteDB first, so a clean stop leaves nothing to replay.
+        // What is journaled goes into LiteDB first, so a clean stop leaves nothing to replay, and the keys not yet
+        // indexed go too, so the next open reads none back.
         StopApplying();
+        IndexRemainingKeys();
         EmptyJournal();
         _gate.EnterWriteLock();
         try
@@ -250,7 +261,7 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
         _audit.EnsureIndex(a => a.AccountId);
         // The dispatcher reads the outbox oldest first every poll; without the index that is a sort of the whole queue.
         _outbox.EnsureIndex(e => e.QueuedAt);
-        _commands.EnsureIndex(c => c.KeyHash);
+        _keyIndex.Open(_db);
         // Lets the writer load the idempotency window's keys at start instead of reading the key index per command.
         _commands.EnsureIndex(c => c.At);
         OpenJournal();

@@ -48,6 +48,9 @@ internal sealed class PendingChanges
         Batches++;
     }
 
+    /// <summary>The documents added to insert into <paramref name="collection"/>, in order.</summary>
+    public IEnumerable<BsonDocument> Inserted(string collection) => _inserts.TryGetValue(collection, out var documents) ? documents : [];
+
     /// <summary>Writes everything added into <paramref name="database"/>, inside the caller's transaction.</summary>
     public void ApplyTo(LiteDatabase database)
     {
