@@ -55,6 +55,9 @@ public sealed class FailingStore(IGatewayStore inner) : IGatewayStore
 
     public IReadOnlyList<Order> FindOrders(string accountId, int limit) => inner.FindOrders(accountId, limit);
 
+    /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrdersByRef(IReadOnlyCollection<long> orderRefs) => inner.FindOrdersByRef(orderRefs);
+
     public IReadOnlyList<OutboxEntry> PendingSubmissions(int limit) => inner.PendingSubmissions(limit);
 
     public IReadOnlyList<Order> FindOrdersInState(OrderState state, int limit) => inner.FindOrdersInState(state, limit);

@@ -151,11 +151,24 @@ public sealed partial class RetailDispatcher(
             return false;
         }
 
+        // One read for the whole round, after the sending was recorded: a read per order waited each time for LiteDB to
+        // take in the update of the order before it.
+        Dictionary<long, Order> orders;
+        try
+        {
+            orders = store.FindOrdersByRef(entries.Select(e => e.OrderRef).ToList()).ToDictionary(o => o.Ref);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSubmitFailed(logger, ex, entries[0].OrderRef, retailer);
+            return false;
+        }
+
         foreach (var entry in entries)
         {
             try
             {
-                var order = store.FindOrder(entry.OrderRef);
+                var order = orders.GetValueOrDefault(entry.OrderRef);
                 if (order is not { State: OrderState.Placed } || !sending.Contains(order.Ref))
                 {
                     continue;

@@ -37,6 +37,9 @@ public interface IGatewayStore : IDisposable
     /// <summary>An order by its ref, open or closed.</summary>
     Order? FindOrder(long orderRef);
 
+    /// <summary>The orders of <paramref name="orderRefs"/> that exist, in one read.</summary>
+    IReadOnlyList<Order> FindOrdersByRef(IReadOnlyCollection<long> orderRefs);
+
     /// <summary>An account's orders, newest first.</summary>
     IReadOnlyList<Order> FindOrders(string accountId, int limit);
 

@@ -172,6 +172,10 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
     public Order? FindOrder(long orderRef) => Read(() => _orders.FindById(orderRef));
 
     /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrdersByRef(IReadOnlyCollection<long> orderRefs) =>
+        Read<IReadOnlyList<Order>>(() => orderRefs.Select(r => _orders.FindById(r)).OfType<Order>().ToList());
+
+    /// <inheritdoc/>
     public IReadOnlyList<Order> FindOrders(string accountId, int limit) =>
         Read<IReadOnlyList<Order>>(() => _orders.Find(o => o.AccountId == accountId).OrderByDescending(o => o.CreatedAt).Take(limit).ToList());
 

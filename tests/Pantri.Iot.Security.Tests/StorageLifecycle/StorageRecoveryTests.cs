@@ -236,6 +236,8 @@ public sealed class StorageRecoveryTests
 
         public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrders(string accountId, int limit) => inner.FindOrders(accountId, limit);
 
+        public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrdersByRef(IReadOnlyCollection<long> orderRefs) => inner.FindOrdersByRef(orderRefs);
+
         public IReadOnlyList<OutboxEntry> PendingSubmissions(int limit) => inner.PendingSubmissions(limit);
 
         public IReadOnlyList<Pantri.Iot.Domain.Order> FindOrdersInState(Pantri.Iot.Domain.OrderState state, int limit) => inner.FindOrdersInState(state, limit);

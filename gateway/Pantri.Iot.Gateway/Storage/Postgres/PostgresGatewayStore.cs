@@ -266,6 +266,10 @@ public sealed class PostgresGatewayStore : IGatewayStore, ISharedGatewayStore, I
     public Order? FindOrder(long orderRef) => Query<Order>("SELECT doc FROM pantri_orders WHERE ref = @ref", p => p.AddWithValue("ref", orderRef)).FirstOrDefault();
 
     /// <inheritdoc/>
+    public IReadOnlyList<Order> FindOrdersByRef(IReadOnlyCollection<long> orderRefs) =>
+        Query<Order>("SELECT doc FROM pantri_orders WHERE ref = ANY(@refs)", p => p.AddWithValue("refs", orderRefs.ToArray()));
+
+    /// <inheritdoc/>
     public IReadOnlyList<Order> FindOrders(string accountId, int limit) =>
         Query<Order>("SELECT doc FROM pantri_orders WHERE account_id = @account ORDER BY created_at DESC LIMIT @limit", p =>
         {

@@ -122,6 +122,7 @@ public sealed class PostgresStoreTests
         }
 
         a.Commit(batch);
+        Assert.That(b.FindOrdersByRef([3, 7, 999]).Select(o => o.Ref), Is.EquivalentTo(new long[] { 3, 7 }), "the dispatcher reads a round's orders at once");
 
         var claimedByA = a.ClaimSubmissions("a", 20, TimeSpan.FromSeconds(1));
         var claimedByB = b.ClaimSubmissions("b", 100, TimeSpan.FromMinutes(1));
