@@ -193,7 +193,8 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
 
     /// <inheritdoc/>
     public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) =>
-        Read<IReadOnlyList<Order>>(() => _orders.Query().Where(o => o.CancelRequestedAt != null).OrderBy(o => o.CancelRequestedAt).Limit(limit).ToList());
+        // A seek past the nulls of the index, in its order: "!= null" scanned every order's entry, every poll.
+        Read<IReadOnlyList<Order>>(() => _orders.Find(Query.GT(nameof(Order.CancelRequestedAt), BsonValue.Null), limit: limit).ToList());
 
     /// <inheritdoc/>
     public void Dispose()

@@ -184,6 +184,22 @@ public sealed class LiteDbGatewayStoreTests
     }
 
     [Test]
+    public void Orders_awaiting_a_cancel_come_oldest_request_first_and_orders_without_one_never()
+    {
+        var at = DateTimeOffset.UnixEpoch;
+        using var store = new LiteDbGatewayStore(Path.Combine(_dir, "pantri.db"));
+        var batch = new WriteBatch();
+        foreach (var (reference, minutes) in new (long, int?)[] { (1, 30), (2, null), (3, 10), (4, 20), (5, null) })
+        {
+            batch.Orders[reference] = new Pantri.Iot.Domain.Order { Ref = reference, AccountId = "acc", Retailer = "shop", State = Pantri.Iot.Domain.OrderState.Submitted, CreatedAt = at, UpdatedAt = at, CancelRequestedAt = minutes is { } m ? at.AddMinutes(m) : null };
+        }
+
+        store.Commit(batch);
+        Assert.That(store.FindOrdersAwaitingCancel(10).Select(o => o.Ref), Is.EqualTo(new long[] { 3, 4, 1 }));
+        Assert.That(store.FindOrdersAwaitingCancel(2).Select(o => o.Ref), Is.EqualTo(new long[] { 3, 4 }));
+    }
+
+    [Test]
     public void Strings_are_stored_and_looked_up_exactly_as_given()
     {
         var at = DateTimeOffset.UnixEpoch;
