@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using LiteDB;
 
 namespace Pantri.Iot.Gateway.Storage;
@@ -5,23 +6,33 @@ namespace Pantri.Iot.Gateway.Storage;
 /// <summary>Finds stored commands by idempotency key hash in LiteDB, indexed in chunks instead of per command.</summary>
 /// <remarks>A key hash is random, so indexing it with each command made every insert land on its own index page: one
 /// 8 KB page written to LiteDB's log (and again by the checkpoint) per command, a cost that grew with the index — about
-/// a third of LiteDB's thread, and most of its disk writes, in a steady run of level reports (docs/benchmarks.md, round
-/// 6). Here the hashes of newly stored commands are held in memory until there are <see cref="ChunkSize"/>, then sorted
-/// and written to the <c>commandkeys</c> collection (id = the command's sequence, <c>h</c> indexed) in slices of
-/// <see cref="SliceSize"/>, one slice with each of the next transactions, so neighbouring entries share index pages and
-/// no transaction carries a whole chunk. A watermark, moved in the transaction that writes a chunk's last slice, says
-/// what is indexed: every keyed command up to it. At open the entries past it (a chunk cut short) are deleted and the
-/// keyed commands past it — about a chunk — are read back from the commands' id range.
+/// a third of LiteDB's thread, and most of its disk writes, in a steady run of level reports. A LiteDB index insert also
+/// walks the index's skip list, allocating every node it passes: about 40 KB per key. So the hashes are not indexed by
+/// LiteDB at all: the <c>commandkeys</c> collection holds <see cref="Buckets"/> documents, each the sorted (hash,
+/// sequence) pairs of the hashes whose mixed top bits are its id, found by id and searched in memory. New keys are held in
+/// memory until there are <see cref="ChunkSize"/>, then sorted and merged into their buckets, <see cref="SliceSize"/>
+/// pairs' worth of buckets per transaction, so no transaction carries a whole chunk (docs/benchmarks.md, round 6).
+/// A watermark, moved in the transaction that writes a chunk's last slice, says what is in the buckets: every keyed
+/// command up to it. At open the keyed commands past it — about a chunk — are read back from the commands' id range;
+/// pairs a chunk cut short had already written are merged again without doubling.
 /// Callers hold the store's gate: the write lock to change it, a read lock to find.</remarks>
 internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize, int sliceSize = CommandKeyIndex.SliceSize)
 {
     /// <summary>Keys held in memory before they are sorted and written as one chunk.</summary>
     public const int ChunkSize = 32_768;
 
-    /// <summary>Entries of a chunk written per transaction.</summary>
-    public const int SliceSize = 512;
+    /// <summary>Pairs of a chunk written per transaction (rounded up to whole buckets).</summary>
+    public const int SliceSize = 2_048;
 
-    private const string HashField = "h";
+    /// <summary>Bucket documents: the top 12 bits of a hash, mixed, name its bucket.</summary>
+    public const int Buckets = 4_096;
+
+    private const int BucketShift = 52;
+
+    // Pairs in bucket order, then by hash and sequence: how chunks are cut into slices and how a bucket is searched.
+    private static readonly Comparer<(long Hash, long Sequence)> ByBucket = Comparer<(long Hash, long Sequence)>.Create(
+        (a, b) => BucketOf(a.Hash) != BucketOf(b.Hash) ? BucketOf(a.Hash).CompareTo(BucketOf(b.Hash)) : a.CompareTo(b));
+    private const string PairsField = "p";
     private const string WatermarkId = "keys";
     private List<(long Hash, long Sequence)> _collecting = [];
     private (long Hash, long Sequence)[]? _sealed;
@@ -41,20 +52,23 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
     /// <summary>Keys held in memory, not yet written (or not wholly).</summary>
     public int Unindexed => _collecting.Count + (_sealed?.Length ?? 0);
 
-    /// <summary>Loads what the collection does not hold: keyed commands after the watermark (and drops the entries of a
-    /// chunk cut short). A database from before this index (its commands carry a hash index of their own) has that index
-    /// moved here first, once.</summary>
+    /// <summary>How many (hash, sequence) pairs the buckets of <paramref name="database"/> hold.</summary>
+    public static int Count(LiteDatabase database)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        return Keys(database).FindAll().Sum(d => d[PairsField].AsBinary.Length / 16);
+    }
+
+    /// <summary>Loads what the buckets do not hold: keyed commands after the watermark. A database from before this
+    /// index (its commands carry a hash index of their own) has that index moved here first, once.</summary>
     public void Open(LiteDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
         _collecting = [];
         _sealed = null;
         _writing = 0;
-        var keys = Keys(database);
-        keys.EnsureIndex(HashField);
         var commands = database.GetCollection(LiteDbCollections.Commands);
-        var watermark = Watermark(database) ?? MoveCommandsIndex(database, keys, commands);
-        keys.DeleteMany(Query.GT("_id", watermark));
+        var watermark = Watermark(database) ?? MoveCommandsIndex(database, commands);
         _newest = watermark;
         Added(commands.Find(Query.GT("_id", watermark)));
     }
@@ -74,15 +88,16 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
         }
     }
 
-    /// <summary>Inside the caller's transaction: seals a full chunk and writes the next slice of the sealed one (with
-    /// <paramref name="all"/>: everything held, and the watermark past every command added).</summary>
+    /// <summary>Inside the caller's transaction: seals a full chunk and merges the next slice of the sealed one into its
+    /// buckets (with <paramref name="all"/>: everything held, and the watermark past every command added).</summary>
     public void WriteSlice(LiteDatabase database, bool all)
     {
         ArgumentNullException.ThrowIfNull(database);
         _written = Written.Nothing;
         if (all)
         {
-            Keys(database).InsertBulk((_sealed ?? []).Skip(_sealedWritten).Concat(_collecting).OrderBy(e => e.Hash).Select(Entry));
+            _writing = 0;
+            Merge(database, [.. (_sealed ?? []).Skip(_sealedWritten).Concat(_collecting).Order(ByBucket)]);
             _sealedUpTo = _newest;
             _written = Written.All;
         }
@@ -90,7 +105,7 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
         {
             if (_sealed is null && _collecting.Count >= chunkSize)
             {
-                _sealed = [.. _collecting.OrderBy(e => e.Hash)];
+                _sealed = [.. _collecting.Order(ByBucket)];
                 _sealedUpTo = _newest;
                 _sealedWritten = 0;
                 _collecting = [];
@@ -103,8 +118,14 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
 
             // Small slices spread a chunk's cost over many transactions; once the next chunk is full, the rest goes at
             // once, so memory holds at most about two chunks.
-            _writing = _collecting.Count >= chunkSize ? _sealed.Length - _sealedWritten : Math.Min(sliceSize, _sealed.Length - _sealedWritten);
-            Keys(database).InsertBulk(_sealed.Skip(_sealedWritten).Take(_writing).Select(Entry));
+            var end = _collecting.Count >= chunkSize ? _sealed.Length : Math.Min(_sealedWritten + sliceSize, _sealed.Length);
+            while (end < _sealed.Length && BucketOf(_sealed[end].Hash) == BucketOf(_sealed[end - 1].Hash))
+            {
+                end++;
+            }
+
+            _writing = end - _sealedWritten;
+            Merge(database, _sealed.AsSpan(_sealedWritten, _writing).ToArray());
             _written = Written.Slice;
         }
 
@@ -138,12 +159,20 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
     public IEnumerable<long> Find(LiteDatabase database, long hash)
     {
         ArgumentNullException.ThrowIfNull(database);
-        var found = Keys(database).Find(Query.EQ(HashField, new BsonValue(hash))).Select(d => d["_id"].AsInt64).ToList();
+        var found = new List<long>();
+        if (Keys(database).FindById(BucketOf(hash)) is { } bucket)
+        {
+            var pairs = Pairs(bucket);
+            for (var i = FirstAtOrAfter(pairs, hash); i < pairs.Length && pairs[i].Hash == hash; i++)
+            {
+                found.Add(pairs[i].Sequence);
+            }
+        }
+
         found.AddRange(_collecting.Where(e => e.Hash == hash).Select(e => e.Sequence));
         if (_sealed is not null)
         {
-            var i = Array.BinarySearch(_sealed, (hash, long.MinValue));
-            for (i = i < 0 ? ~i : i; i < _sealed.Length && _sealed[i].Hash == hash; i++)
+            for (var i = FirstAtOrAfter(_sealed, hash); i < _sealed.Length && _sealed[i].Hash == hash; i++)
             {
                 found.Add(_sealed[i].Sequence);
             }
@@ -152,26 +181,77 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
         return found;
     }
 
-    private static BsonDocument Entry((long Hash, long Sequence) entry) => new() { ["_id"] = entry.Sequence, [HashField] = entry.Hash };
+    // Fibonacci hashing: FNV-1a leaves the top bits of similar short keys alike, which would crowd them into a few
+    // buckets.
+    private static int BucketOf(long hash) => (int)(unchecked((ulong)hash * 0x9E37_79B9_7F4A_7C15UL) >> BucketShift);
+
+    private static int FirstAtOrAfter((long Hash, long Sequence)[] sorted, long hash)
+    {
+        var i = Array.BinarySearch(sorted, (hash, long.MinValue), ByBucket);
+        return i < 0 ? ~i : i;
+    }
+
+    // A bucket's pairs: 16 bytes each, hash then sequence, little-endian.
+    private static (long Hash, long Sequence)[] Pairs(BsonDocument bucket)
+    {
+        var bytes = bucket[PairsField].AsBinary;
+        var pairs = new (long, long)[bytes.Length / 16];
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            pairs[i] = (BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(i * 16)), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan((i * 16) + 8)));
+        }
+
+        return pairs;
+    }
+
+    private static byte[] Bytes((long Hash, long Sequence)[] pairs)
+    {
+        var bytes = new byte[pairs.Length * 16];
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 16), pairs[i].Hash);
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan((i * 16) + 8), pairs[i].Sequence);
+        }
+
+        return bytes;
+    }
+
+    // Sorted pairs into their buckets: each bucket read, merged (a pair it holds already stays once) and written back.
+    private static void Merge(LiteDatabase database, (long Hash, long Sequence)[] sorted)
+    {
+        var keys = Keys(database);
+        for (var start = 0; start < sorted.Length;)
+        {
+            var bucket = BucketOf(sorted[start].Hash);
+            var end = start;
+            while (end < sorted.Length && BucketOf(sorted[end].Hash) == bucket)
+            {
+                end++;
+            }
+
+            var held = keys.FindById(bucket) is { } document ? Pairs(document) : [];
+            (long Hash, long Sequence)[] merged = [.. held.Concat(sorted[start..end]).Order(ByBucket).Distinct()];
+            keys.Upsert(new BsonDocument { ["_id"] = bucket, [PairsField] = Bytes(merged) });
+            start = end;
+        }
+    }
 
     private static ILiteCollection<BsonDocument> Keys(LiteDatabase database) => database.GetCollection(LiteDbCollections.CommandKeys);
 
     private static long? Watermark(LiteDatabase database) =>
         database.GetCollection(LiteDbCollections.Journal).FindById(WatermarkId) is { } document ? document["upTo"].AsInt64 : null;
 
-    // The first open of a database written before this index: its commands' own hash index becomes the collection (one
-    // bulk insert, sorted) and is dropped. A new database has no commands and starts at 0.
-    private static long MoveCommandsIndex(LiteDatabase database, ILiteCollection<BsonDocument> keys, ILiteCollection<BsonDocument> commands)
+    // The first open of a database written before this index: its commands' own hash index becomes the buckets (one
+    // transaction) and is dropped. A new database has no commands and starts at 0.
+    private static long MoveCommandsIndex(LiteDatabase database, ILiteCollection<BsonDocument> commands)
     {
         var newest = commands.Find(Query.All("_id", Query.Descending), limit: 1).FirstOrDefault()?["_id"].AsInt64 ?? 0;
         database.BeginTrans();
         try
         {
-            keys.InsertBulk(commands.Find(Query.Not(nameof(CommandRecord.KeyHash), BsonValue.Null))
-                .Select(c => (Hash: c[nameof(CommandRecord.KeyHash)].AsInt64, Sequence: c["_id"].AsInt64))
-                .OrderBy(e => e.Hash)
-                .Select(Entry)
-                .ToList());
+            Merge(database, [.. commands.Find(Query.Not(nameof(CommandRecord.KeyHash), BsonValue.Null))
+                .Select(c => (c[nameof(CommandRecord.KeyHash)].AsInt64, c["_id"].AsInt64))
+                .Order(ByBucket)]);
             database.GetCollection(LiteDbCollections.Journal).Upsert(new BsonDocument { ["_id"] = WatermarkId, ["upTo"] = newest });
             database.Commit();
         }

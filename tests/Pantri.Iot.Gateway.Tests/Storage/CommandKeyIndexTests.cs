@@ -54,7 +54,8 @@ public sealed class CommandKeyIndexTests
             disk.Full = true;
         }
 
-        Assert.That(IndexedKeys(), Is.EqualTo(190), "the first chunk and three slices of the second were written while the store ran");
+        // A slice ends with a whole bucket, so it may take a pair or two more.
+        Assert.That(IndexedKeys(), Is.InRange(190, 199), "the first chunk and three slices of the second were written while the store ran");
         using (var reopened = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice)))
         {
             AssertEveryKeyFound(reopened, 220);
@@ -62,7 +63,7 @@ public sealed class CommandKeyIndexTests
             AssertEveryKeyFound(reopened, 330);
         }
 
-        Assert.That(IndexedKeys(), Is.EqualTo(330), "each key once: the cut-short chunk's slices were dropped and written again");
+        Assert.That(IndexedKeys(), Is.EqualTo(330), "each key once: the cut-short chunk's pairs were not doubled when merged again");
     }
 
     [Test]
@@ -104,7 +105,7 @@ public sealed class CommandKeyIndexTests
 
         using var check = new LiteDatabase(_path);
         Assert.That(check.GetCollection("$indexes").Find(Query.EQ("collection", LiteDbCollections.Commands)).Select(i => i["name"].AsString), Has.None.EqualTo(nameof(CommandRecord.KeyHash)), "the commands' own hash index is gone");
-        Assert.That(check.GetCollection(LiteDbCollections.CommandKeys).Count(), Is.EqualTo(140));
+        Assert.That(CommandKeyIndex.Count(check), Is.EqualTo(140));
     }
 
     // Batches of ten keys, each read back before the next, so LiteDB takes each in a transaction of its own and the
@@ -137,7 +138,7 @@ public sealed class CommandKeyIndexTests
     private int IndexedKeys()
     {
         using var database = new LiteDatabase(_path);
-        return database.GetCollection(LiteDbCollections.CommandKeys).Count();
+        return CommandKeyIndex.Count(database);
     }
 
     private static Func<string, Stream> LiteDbFilesOn(FullDisk disk) =>
