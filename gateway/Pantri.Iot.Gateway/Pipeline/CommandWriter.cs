@@ -61,7 +61,10 @@ public sealed partial class CommandWriter : IHostedService, IDisposable
         _identities = identities;
         _logger = logger;
         _metrics = metrics;
-        _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(_options.MaxQueuedCommands) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Synchronous continuations: the writer thread blocks in WaitForWork, and otherwise waking it took a thread-pool
+        // work item (busy with MQTT on two cores) after every enqueue. Commands are only ever enqueued with TryWrite, so
+        // no producer's continuation can end up running on the writer thread.
+        _queue = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(_options.MaxQueuedCommands) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait, AllowSynchronousContinuations = true });
         metrics.ObserveQueueDepth(() => _queue.Reader.Count);
     }
 
