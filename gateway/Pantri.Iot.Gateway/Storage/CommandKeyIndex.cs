@@ -69,6 +69,8 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
         _writing = 0;
         var commands = database.GetCollection(LiteDbCollections.Commands);
         var watermark = Watermark(database) ?? MoveCommandsIndex(database, commands);
+        // Dropped after the move's commit, so also here: a stop between the two must not leave it costing every insert.
+        commands.DropIndex(nameof(CommandRecord.KeyHash));
         _newest = watermark;
         Added(commands.Find(Query.GT("_id", watermark)));
     }
@@ -242,7 +244,7 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
         database.GetCollection(LiteDbCollections.Journal).FindById(WatermarkId) is { } document ? document["upTo"].AsInt64 : null;
 
     // The first open of a database written before this index: its commands' own hash index becomes the buckets (one
-    // transaction) and is dropped. A new database has no commands and starts at 0.
+    // transaction). A new database has no commands and starts at 0.
     private static long MoveCommandsIndex(LiteDatabase database, ILiteCollection<BsonDocument> commands)
     {
         var newest = commands.Find(Query.All("_id", Query.Descending), limit: 1).FirstOrDefault()?["_id"].AsInt64 ?? 0;
@@ -261,7 +263,6 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
             throw;
         }
 
-        commands.DropIndex(nameof(CommandRecord.KeyHash));
         return newest;
     }
 }
