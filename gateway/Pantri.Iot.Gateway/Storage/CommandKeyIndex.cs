@@ -14,9 +14,12 @@ namespace Pantri.Iot.Gateway.Storage;
 /// pairs' worth of buckets per transaction, so no transaction carries a whole chunk (docs/benchmarks.md, round 6).
 /// A watermark, moved in the transaction that writes a chunk's last slice, says what is in the buckets: every keyed
 /// command up to it. At open the keyed commands past it — about a chunk — are read back from the commands' id range;
-/// pairs a chunk cut short had already written are merged again without doubling.
+/// pairs a chunk cut short had already written are merged again without doubling. With a retention
+/// (the gateway's idempotency window), pairs of commands older than that before the newest command are dropped as
+/// their bucket is merged, so the buckets hold about the window's keys, not the whole history. (A window made longer
+/// later finds no keys older than the one before.)
 /// Callers hold the store's gate: the write lock to change it, a read lock to find.</remarks>
-internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize, int sliceSize = CommandKeyIndex.SliceSize)
+internal sealed class CommandKeyIndex
 {
     /// <summary>Keys held in memory before they are sorted and written as one chunk.</summary>
     public const int ChunkSize = 32_768;
@@ -27,26 +30,42 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
     /// <summary>Bucket documents: the top 12 bits of a hash, mixed, name its bucket.</summary>
     public const int Buckets = 4_096;
 
-    private const int BucketShift = 52;
+    private const int PairSize = 24;
+
+    private readonly int _chunkSize;
+    private readonly int _sliceSize;
+    private readonly TimeSpan? _retention;
+    private readonly int _bucketShift;
 
     // Pairs in bucket order, then by hash and sequence: how chunks are cut into slices and how a bucket is searched.
-    private static readonly Comparer<(long Hash, long Sequence)> ByBucket = Comparer<(long Hash, long Sequence)>.Create(
-        (a, b) => BucketOf(a.Hash) != BucketOf(b.Hash) ? BucketOf(a.Hash).CompareTo(BucketOf(b.Hash)) : a.CompareTo(b));
+    private readonly Comparer<KeyPair> _byBucket;
     private const string PairsField = "p";
     private const string WatermarkId = "keys";
-    private List<(long Hash, long Sequence)> _collecting = [];
-    private (long Hash, long Sequence)[]? _sealed;
+    private List<KeyPair> _collecting = [];
+    private KeyPair[]? _sealed;
     private long _sealedUpTo;
     private int _sealedWritten;
     private int _writing;
     private Written _written;
     private long _newest;
+    private long _newestAt;
 
     private enum Written
     {
         Nothing,
         Slice,
         All,
+    }
+
+    /// <summary>The index of a store; smaller chunks, slices and fewer buckets in tests. The bucket count (a power of two)
+    /// must stay the same for a database.</summary>
+    public CommandKeyIndex(int chunkSize = ChunkSize, int sliceSize = SliceSize, TimeSpan? retention = null, int buckets = Buckets)
+    {
+        _chunkSize = chunkSize;
+        _sliceSize = sliceSize;
+        _retention = retention;
+        _bucketShift = 64 - System.Numerics.BitOperations.Log2((uint)buckets);
+        _byBucket = Comparer<KeyPair>.Create((a, b) => BucketOf(a.Hash) != BucketOf(b.Hash) ? BucketOf(a.Hash).CompareTo(BucketOf(b.Hash)) : (a.Hash, a.Sequence).CompareTo((b.Hash, b.Sequence)));
     }
 
     /// <summary>Keys held in memory, not yet written (or not wholly).</summary>
@@ -56,7 +75,7 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
     public static int Count(LiteDatabase database)
     {
         ArgumentNullException.ThrowIfNull(database);
-        return Keys(database).FindAll().Sum(d => d[PairsField].AsBinary.Length / 16);
+        return Keys(database).FindAll().Sum(d => d[PairsField].AsBinary.Length / PairSize);
     }
 
     /// <summary>Loads what the buckets do not hold: keyed commands after the watermark. A database from before this
@@ -82,10 +101,12 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
         foreach (var command in commands)
         {
             var sequence = command["_id"].AsInt64;
+            var at = command[nameof(CommandRecord.At)].AsInt64;
             _newest = Math.Max(_newest, sequence);
+            _newestAt = Math.Max(_newestAt, at);
             if (command[nameof(CommandRecord.KeyHash)] is { IsNumber: true } hash)
             {
-                _collecting.Add((hash.AsInt64, sequence));
+                _collecting.Add(new KeyPair(hash.AsInt64, sequence, at));
             }
         }
     }
@@ -99,15 +120,15 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
         if (all)
         {
             _writing = 0;
-            Merge(database, [.. (_sealed ?? []).Skip(_sealedWritten).Concat(_collecting).Order(ByBucket)]);
+            Merge(database, [.. (_sealed ?? []).Skip(_sealedWritten).Concat(_collecting).Order(_byBucket)], Cutoff());
             _sealedUpTo = _newest;
             _written = Written.All;
         }
         else
         {
-            if (_sealed is null && _collecting.Count >= chunkSize)
+            if (_sealed is null && _collecting.Count >= _chunkSize)
             {
-                _sealed = [.. _collecting.Order(ByBucket)];
+                _sealed = [.. _collecting.Order(_byBucket)];
                 _sealedUpTo = _newest;
                 _sealedWritten = 0;
                 _collecting = [];
@@ -120,14 +141,14 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
 
             // Small slices spread a chunk's cost over many transactions; once the next chunk is full, the rest goes at
             // once, so memory holds at most about two chunks.
-            var end = _collecting.Count >= chunkSize ? _sealed.Length : Math.Min(_sealedWritten + sliceSize, _sealed.Length);
+            var end = _collecting.Count >= _chunkSize ? _sealed.Length : Math.Min(_sealedWritten + _sliceSize, _sealed.Length);
             while (end < _sealed.Length && BucketOf(_sealed[end].Hash) == BucketOf(_sealed[end - 1].Hash))
             {
                 end++;
             }
 
             _writing = end - _sealedWritten;
-            Merge(database, _sealed.AsSpan(_sealedWritten, _writing).ToArray());
+            Merge(database, _sealed.AsSpan(_sealedWritten, _writing).ToArray(), Cutoff());
             _written = Written.Slice;
         }
 
@@ -185,41 +206,49 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
 
     // Fibonacci hashing: FNV-1a leaves the top bits of similar short keys alike, which would crowd them into a few
     // buckets.
-    private static int BucketOf(long hash) => (int)(unchecked((ulong)hash * 0x9E37_79B9_7F4A_7C15UL) >> BucketShift);
+    // Pairs of commands older than the retention before the newest command are dropped when their bucket is merged:
+    // no lookup needs them (the writer only asks inside its idempotency window), and the buckets stay the window's size.
+    private long Cutoff() => _retention is { } keep && _newestAt > keep.Ticks ? _newestAt - keep.Ticks : long.MinValue;
 
-    private static int FirstAtOrAfter((long Hash, long Sequence)[] sorted, long hash)
+    private int BucketOf(long hash) => (int)(unchecked((ulong)hash * 0x9E37_79B9_7F4A_7C15UL) >> _bucketShift);
+
+    private int FirstAtOrAfter(KeyPair[] sorted, long hash)
     {
-        var i = Array.BinarySearch(sorted, (hash, long.MinValue), ByBucket);
+        var i = Array.BinarySearch(sorted, new KeyPair(hash, long.MinValue, 0), _byBucket);
         return i < 0 ? ~i : i;
     }
 
-    // A bucket's pairs: 16 bytes each, hash then sequence, little-endian.
-    private static (long Hash, long Sequence)[] Pairs(BsonDocument bucket)
+    // A bucket's pairs: 24 bytes each, hash, sequence and time (ticks), little-endian.
+    private static KeyPair[] Pairs(BsonDocument bucket)
     {
-        var bytes = bucket[PairsField].AsBinary;
-        var pairs = new (long, long)[bytes.Length / 16];
+        var bytes = bucket[PairsField].AsBinary.AsSpan();
+        var pairs = new KeyPair[bytes.Length / PairSize];
         for (var i = 0; i < pairs.Length; i++)
         {
-            pairs[i] = (BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(i * 16)), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan((i * 16) + 8)));
+            var pair = bytes.Slice(i * PairSize, PairSize);
+            pairs[i] = new KeyPair(BinaryPrimitives.ReadInt64LittleEndian(pair), BinaryPrimitives.ReadInt64LittleEndian(pair[8..]), BinaryPrimitives.ReadInt64LittleEndian(pair[16..]));
         }
 
         return pairs;
     }
 
-    private static byte[] Bytes((long Hash, long Sequence)[] pairs)
+    private static byte[] Bytes(KeyPair[] pairs)
     {
-        var bytes = new byte[pairs.Length * 16];
+        var bytes = new byte[pairs.Length * PairSize];
         for (var i = 0; i < pairs.Length; i++)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 16), pairs[i].Hash);
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan((i * 16) + 8), pairs[i].Sequence);
+            var pair = bytes.AsSpan(i * PairSize, PairSize);
+            BinaryPrimitives.WriteInt64LittleEndian(pair, pairs[i].Hash);
+            BinaryPrimitives.WriteInt64LittleEndian(pair[8..], pairs[i].Sequence);
+            BinaryPrimitives.WriteInt64LittleEndian(pair[16..], pairs[i].AtTicks);
         }
 
         return bytes;
     }
 
-    // Sorted pairs into their buckets: each bucket read, merged (a pair it holds already stays once) and written back.
-    private static void Merge(LiteDatabase database, (long Hash, long Sequence)[] sorted)
+    // Sorted pairs into their buckets: each bucket read, merged (a pair it holds already stays once, a pair older than
+    // the cutoff goes) and written back.
+    private void Merge(LiteDatabase database, KeyPair[] sorted, long cutoff)
     {
         var keys = Keys(database);
         for (var start = 0; start < sorted.Length;)
@@ -232,7 +261,7 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
             }
 
             var held = keys.FindById(bucket) is { } document ? Pairs(document) : [];
-            (long Hash, long Sequence)[] merged = [.. held.Concat(sorted[start..end]).Order(ByBucket).Distinct()];
+            KeyPair[] merged = [.. held.Concat(sorted[start..end]).Where(p => p.AtTicks >= cutoff).Order(_byBucket).DistinctBy(p => (p.Hash, p.Sequence))];
             keys.Upsert(new BsonDocument { ["_id"] = bucket, [PairsField] = Bytes(merged) });
             start = end;
         }
@@ -245,15 +274,15 @@ internal sealed class CommandKeyIndex(int chunkSize = CommandKeyIndex.ChunkSize,
 
     // The first open of a database written before this index: its commands' own hash index becomes the buckets (one
     // transaction). A new database has no commands and starts at 0.
-    private static long MoveCommandsIndex(LiteDatabase database, ILiteCollection<BsonDocument> commands)
+    private long MoveCommandsIndex(LiteDatabase database, ILiteCollection<BsonDocument> commands)
     {
         var newest = commands.Find(Query.All("_id", Query.Descending), limit: 1).FirstOrDefault()?["_id"].AsInt64 ?? 0;
         database.BeginTrans();
         try
         {
             Merge(database, [.. commands.Find(Query.Not(nameof(CommandRecord.KeyHash), BsonValue.Null))
-                .Select(c => (c[nameof(CommandRecord.KeyHash)].AsInt64, c["_id"].AsInt64))
-                .Order(ByBucket)]);
+                .Select(c => new KeyPair(c[nameof(CommandRecord.KeyHash)].AsInt64, c["_id"].AsInt64, c[nameof(CommandRecord.At)].AsInt64))
+                .Order(_byBucket)], long.MinValue);
             database.GetCollection(LiteDbCollections.Journal).Upsert(new BsonDocument { ["_id"] = WatermarkId, ["upTo"] = newest });
             database.Commit();
         }

@@ -21,7 +21,8 @@ public static partial class StoreStartup
         LiteDbGatewayStore? store = null;
         try
         {
-            store = new LiteDbGatewayStore(path);
+            // Idempotency keys older than the window are not looked up, so the key index keeps only the window's.
+            store = new LiteDbGatewayStore(path, null, new CommandKeyIndex(retention: options.IdempotencyWindow));
             if (store.ReplayedAtOpen > 0)
             {
                 LogJournalReplayed(logger, store.ReplayedAtOpen, path);

@@ -81,6 +81,23 @@ public sealed class CommandKeyIndexTests
     }
 
     [Test]
+    public void Keys_older_than_the_retention_before_the_newest_command_leave_the_buckets()
+    {
+        var start = DateTimeOffset.UnixEpoch;
+        // Four buckets, so every chunk touches each of them (with 4,096, a chunk of 32,768 keys does too).
+        using (var store = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice, TimeSpan.FromHours(1), buckets: 4)))
+        {
+            CommitKeyed(store, 1, 100, start);
+            CommitKeyed(store, 101, 150, start.AddMinutes(50));
+            CommitKeyed(store, 151, 250, start.AddMinutes(100));
+            Assert.That(Enumerable.Range(1, 100).Where(n => store.FindCommandByKey("dev\n" + n) is not null), Is.Empty, "more than an hour before the newest: not kept");
+            Assert.That(Enumerable.Range(101, 150).Where(n => store.FindCommandByKey("dev\n" + n)?.CommandRef != 1000 + n), Is.Empty, "inside the hour: kept");
+        }
+
+        Assert.That(IndexedKeys(), Is.EqualTo(150));
+    }
+
+    [Test]
     public void A_database_from_before_the_chunks_has_its_commands_key_index_moved_at_the_first_open()
     {
         using (var store = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice)))
@@ -110,11 +127,11 @@ public sealed class CommandKeyIndexTests
 
     // Batches of ten keys, each read back before the next, so LiteDB takes each in a transaction of its own and the
     // chunks end exactly at multiples of Chunk.
-    private static void CommitKeyed(LiteDbGatewayStore store, int from, int to)
+    private static void CommitKeyed(LiteDbGatewayStore store, int from, int to, DateTimeOffset? at = null)
     {
         for (var first = from; first <= to; first += 10)
         {
-            store.Commit(Batch(Enumerable.Range(first, Math.Min(10, to - first + 1)).Select(n => ((long)n, "dev\n" + n, DateTimeOffset.UnixEpoch)).ToArray()));
+            store.Commit(Batch(Enumerable.Range(first, Math.Min(10, to - first + 1)).Select(n => ((long)n, "dev\n" + n, at ?? DateTimeOffset.UnixEpoch)).ToArray()));
             Assert.That(store.FindCommandBySequence(2L * first), Is.Not.Null);
         }
     }
