@@ -31,6 +31,8 @@ internal sealed class CommandKeyIndex
     public const int Buckets = 4_096;
 
     private const int PairSize = 24;
+    private const string PairsField = "p";
+    private const string WatermarkId = "keys";
 
     private readonly int _chunkSize;
     private readonly int _sliceSize;
@@ -39,8 +41,6 @@ internal sealed class CommandKeyIndex
 
     // Pairs in bucket order, then by hash and sequence: how chunks are cut into slices and how a bucket is searched.
     private readonly Comparer<KeyPair> _byBucket;
-    private const string PairsField = "p";
-    private const string WatermarkId = "keys";
     private List<KeyPair> _collecting = [];
     private KeyPair[]? _sealed;
     private long _sealedUpTo;
