@@ -37,6 +37,6 @@ public static class Rows
 
         await target.StopAsync().ConfigureAwait(false);
         var check = await target.CheckStorageAsync(ackedRefs, cancellationToken).ConfigureAwait(false);
-        report.Note($"F storage: {check!.AckedCommands} acked commands looked up, {check.MissingCommands} missing; {check.Orders} orders, {check.InstructionsWithDuplicateOrders} instructions with duplicate orders");
+        report.Note($"F storage: {check!.AckedCommands} acked commands looked up, {check.MissingCommands} missing; {check.Orders} orders, {check.InstructionsWithDuplicateOrders} instructions with duplicate orders (two open at once), {check.InstructionsReordered} ordered again after their order closed");
     }
 }

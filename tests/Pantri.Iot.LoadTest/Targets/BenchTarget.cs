@@ -115,7 +115,7 @@ public sealed class BenchTarget : IAsyncDisposable
     }
 
     /// <summary>After <see cref="StopAsync"/>: opens F's storage and counts acked commands missing from it and
-    /// instructions with more than one order.</summary>
+    /// instructions with two orders open at once.</summary>
     public async Task<StorageCheck?> CheckStorageAsync(IEnumerable<long> ackedCommandRefs, CancellationToken cancellationToken)
     {
         if (_dataDirectory is null)
@@ -125,8 +125,8 @@ public sealed class BenchTarget : IAsyncDisposable
 
         var refs = ackedCommandRefs.ToList();
         await using var gateway = await InProcessGateway.StartAsync(_dataDirectory, 0, cancellationToken).ConfigureAwait(false);
-        var (orders, duplicates) = gateway.CountOrders();
-        return new StorageCheck(refs.Count, gateway.CountMissing(refs), orders, duplicates);
+        var (orders, duplicates, reordered) = gateway.CountOrders();
+        return new StorageCheck(refs.Count, gateway.CountMissing(refs), orders, duplicates, reordered);
     }
 
     /// <inheritdoc/>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Pantri.Iot.Domain;
 using Pantri.Iot.Broker;
 using Pantri.Iot.Gateway;
 using Pantri.Iot.Gateway.Pipeline;
@@ -103,12 +104,33 @@ public sealed class InProcessGateway : IAsyncDisposable
     /// <summary>How many of <paramref name="commandRefs"/> are not in storage.</summary>
     public int CountMissing(IEnumerable<long> commandRefs) => commandRefs.Count(r => Store.FindCommandByRef(r) is null);
 
-    /// <summary>Instructions with more than one order (a duplicate order), and the number of orders.</summary>
-    public (int Orders, int InstructionsWithDuplicates) CountOrders()
+    /// <summary>The number of orders; instructions with two orders open at once (a duplicate: the 409 rule lets an
+    /// instruction be ordered again only once its order has closed); and instructions ordered again after their order
+    /// closed (legitimate: a run longer than a device's instructions presses some again after the sandbox delivered).</summary>
+    public (int Orders, int InstructionsWithDuplicates, int InstructionsReordered) CountOrders()
     {
         var orders = Store.FindOrders(Account, int.MaxValue);
-        return (orders.Count, orders.GroupBy(o => o.InstructionRef).Count(g => g.Count() > 1));
+        var duplicates = 0;
+        var reordered = 0;
+        foreach (var group in orders.GroupBy(o => o.InstructionRef).Where(g => g.Count() > 1))
+        {
+            var inOrder = group.OrderBy(o => o.CreatedAt).ThenBy(o => o.Ref).ToList();
+            var overlap = inOrder.Zip(inOrder.Skip(1)).Any(pair => !(ClosedAt(pair.First) <= pair.Second.CreatedAt));
+            if (overlap)
+            {
+                duplicates++;
+            }
+            else
+            {
+                reordered++;
+            }
+        }
+
+        return (orders.Count, duplicates, reordered);
     }
+
+    private static DateTimeOffset? ClosedAt(Order order) =>
+        order.History.Where(t => !OrderLifecycle.IsOpen(t.State)).Select(t => (DateTimeOffset?)t.At).FirstOrDefault();
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
