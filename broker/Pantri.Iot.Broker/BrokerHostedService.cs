@@ -9,6 +9,7 @@ using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Pantri.Iot.Broker.Abstractions;
+using Pantri.Iot.Broker.Transport;
 using Pantri.Iot.Contract;
 
 namespace Pantri.Iot.Broker;
@@ -139,6 +140,7 @@ public sealed class BrokerHostedService(
 
         connection.Identity = identity;
         e.SessionItems[ClientIdentity.SessionKey] = identity;
+        _ = V5PropertiesBuffer.Trim(e.ChannelAdapter.PacketFormatterAdapter);
         return Task.CompletedTask;
     }
 

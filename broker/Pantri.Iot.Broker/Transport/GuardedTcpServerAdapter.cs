@@ -233,7 +233,9 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
             }
 
             // A connection lives until it closes, not until the accept loop stops: the server disposes sessions itself.
-            _ = Task.Run(() => HandleAsync(client, address, tlsOptions), CancellationToken.None);
+            // On the pool, so one client's login work does not hold up the next accept; as a work item rather than
+            // Task.Run, whose wrapper task would stay alive as long as the connection.
+            ThreadPool.QueueUserWorkItem(static state => _ = state.Adapter.HandleAsync(state.Client, state.Address, state.TlsOptions), (Adapter: this, Client: client, Address: address, TlsOptions: tlsOptions), preferLocal: false);
         }
     }
 
@@ -286,36 +288,52 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         }
     }
 
-    private async Task HandleAsync(Socket socket, IPAddress? address, SslServerAuthenticationOptions? tlsOptions)
+    // A plain connection is served by ServeAsync alone: one parked state machine per idle connection, not two.
+    private Task HandleAsync(Socket socket, IPAddress? address, SslServerAuthenticationOptions? tlsOptions)
     {
-        EndPoint? remote = null;
+        EndPoint remote;
+        EndPoint local;
+        NetworkStream transport;
         try
         {
             remote = socket.RemoteEndPoint!;
+            local = socket.LocalEndPoint!;
             socket.NoDelay = true;
-            Stream transport = new NetworkStream(socket, ownsSocket: true);
-            if (tlsOptions is not null)
-            {
-                var secured = await AuthenticateAsync(transport, tlsOptions, remote).ConfigureAwait(false);
-                if (secured is null)
-                {
-                    return;
-                }
+            transport = new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            // Gone before it was served.
+            Released(null, address);
+            socket.Dispose();
+            return Task.CompletedTask;
+        }
 
-                transport = secured;
-            }
+        return tlsOptions is null
+            ? ServeAsync(transport, remote, local, () => Abort(socket), address)
+            : ServeTlsAsync(transport, socket, remote, local, address, tlsOptions);
+    }
 
-            await ServeAsync(transport, remote, socket.LocalEndPoint!, () => Abort(socket)).ConfigureAwait(false);
+    private async Task ServeTlsAsync(NetworkStream transport, Socket socket, EndPoint remote, EndPoint local, IPAddress? address, SslServerAuthenticationOptions tlsOptions)
+    {
+        SslStream? secured;
+        try
+        {
+            secured = await AuthenticateAsync(transport, tlsOptions, remote).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            // Gone before it was served.
+            secured = null;
         }
-        finally
+
+        if (secured is null)
         {
             Released(remote, address);
             socket.Dispose();
+            return;
         }
+
+        await ServeAsync(secured, remote, local, () => Abort(socket), address).ConfigureAwait(false);
     }
 
     /// <summary>Serves one MQTT connection that arrived over another transport (a WebSocket of the gateway's HTTP
@@ -329,15 +347,7 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
             return false;
         }
 
-        try
-        {
-            await ServeAsync(transport, remote, local, abort).ConfigureAwait(false);
-        }
-        finally
-        {
-            Released(remote, address);
-        }
-
+        await ServeAsync(transport, remote, local, abort, address).ConfigureAwait(false);
         return true;
     }
 
@@ -375,14 +385,14 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
     }
 
     /// <summary>The part every transport shares, once a connection is admitted: register it for the broker's checks,
-    /// guard its frames, wait for its CONNECT, then hand it to MQTTnet.</summary>
-    private async Task ServeAsync(Stream transport, EndPoint remote, EndPoint local, Action abort)
+    /// guard its frames (the guard closes the transport when it is disposed), wait for its CONNECT, then hand it to
+    /// MQTTnet. The connection's place under the caps is released at the end, whatever happened.</summary>
+    private async Task ServeAsync(Stream transport, EndPoint remote, EndPoint local, Action abort, IPAddress? address)
     {
         try
         {
-            var connection = new GuardedConnection(abort);
-            _connects[remote] = connection;
-            var stream = new MqttFrameGuardStream(transport, limits.MaxPacketSize, info => connection.Connect = info);
+            var stream = new MqttFrameGuardStream(transport, limits.MaxPacketSize);
+            _connects[remote] = new GuardedConnection(stream, abort);
             await using (stream.ConfigureAwait(false))
             {
                 if (!await ReceiveConnectAsync(stream, remote).ConfigureAwait(false))
@@ -405,6 +415,10 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or OperationCanceledException or System.Net.WebSockets.WebSocketException)
         {
             // A client that went away or broke the frame limit; MQTTnet has already cleaned up its session.
+        }
+        finally
+        {
+            Released(remote, address);
         }
     }
 

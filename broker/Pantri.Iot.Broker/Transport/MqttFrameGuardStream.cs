@@ -5,7 +5,7 @@ namespace Pantri.Iot.Broker.Transport;
 /// allocate the announced length up front); so does a first packet that is not a CONNECT. The first packet, CONNECT,
 /// is captured so its Will can be checked, and <see cref="ReceiveConnectAsync"/> reads it in full before MQTTnet
 /// sees a byte, so the transport can bound how long a connection may take to log in.</summary>
-internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Action<ConnectPacketInfo?> onConnect) : Stream
+internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize) : Stream
 {
     private const int MaxConnectCapture = 64 * 1024;
     private const int ConnectPacketType = 1;
@@ -43,6 +43,9 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
 
     /// <summary>True once the whole first packet (the CONNECT) has arrived.</summary>
     public bool ConnectReceived { get; private set; }
+
+    /// <summary>What the CONNECT said about its Will; null until it was read in full (or when it was malformed).</summary>
+    public ConnectPacketInfo? Connect { get; private set; }
 
     /// <summary>Reads until the whole CONNECT packet has arrived and keeps those bytes (and any that came with them)
     /// for MQTTnet's first reads. False when the client closed the connection first. Throws
@@ -228,6 +231,6 @@ internal sealed class MqttFrameGuardStream(Stream inner, int maxPacketSize, Acti
         var body = _connectBody!;
         _connectBody = null;
         ConnectReceived = true;
-        onConnect(ConnectPacketInfo.Parse(body.AsSpan(0, _connectFill)));
+        Connect = ConnectPacketInfo.Parse(body.AsSpan(0, _connectFill));
     }
 }
