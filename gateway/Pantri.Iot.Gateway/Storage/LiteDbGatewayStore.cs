@@ -14,6 +14,7 @@ namespace Pantri.Iot.Gateway.Storage;
 /// for good), so the writer calls <see cref="Reopen"/> to recover.</summary>
 public sealed partial class LiteDbGatewayStore : IGatewayStore
 {
+    private static readonly BsonValue FirstTime = new(DateTimeOffset.MinValue.UtcTicks);
     private static readonly string[] OpenStates = [nameof(OrderState.AwaitingApproval), nameof(OrderState.Placed), nameof(OrderState.Submitted), nameof(OrderState.Confirmed), nameof(OrderState.Shipped)];
     private readonly string _path;
     private readonly string _logPath;
@@ -193,8 +194,9 @@ public sealed partial class LiteDbGatewayStore : IGatewayStore
 
     /// <inheritdoc/>
     public IReadOnlyList<Order> FindOrdersAwaitingCancel(int limit) =>
-        // A seek past the nulls of the index, in its order: "!= null" scanned every order's entry, every poll.
-        Read<IReadOnlyList<Order>>(() => _orders.Find(Query.GT(nameof(Order.CancelRequestedAt), BsonValue.Null), limit: limit).ToList());
+        // A seek to the first time in the index (stored as ticks, which sort after null): "> null" seeks to the nulls and
+        // then walks every one of them — an entry per order without a cancel, four times a second.
+        Read<IReadOnlyList<Order>>(() => _orders.Find(Query.GTE(nameof(Order.CancelRequestedAt), FirstTime), limit: limit).ToList());
 
     /// <inheritdoc/>
     public void Dispose()
