@@ -82,12 +82,12 @@ public sealed class ChildProcess : IDisposable
             ["DOTNET_gcServer"] = Read("System.GC.Server") ?? "0",
             ["DOTNET_gcConcurrent"] = Read("System.GC.Concurrent") ?? "1",
         };
-        // Read as hexadecimal by the runtime: the values the gateway uses (single digits) are the same digits.
-        foreach (var (setting, variable) in new[] { ("System.GC.ConserveMemory", "DOTNET_GCConserveMemory"), ("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") })
+        // DOTNET_ variables holding numbers are read as hexadecimal by the runtime.
+        foreach (var (setting, variable) in new[] { ("System.GC.ConserveMemory", "DOTNET_GCConserveMemory"), ("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"), ("System.Threading.ThreadPool.MinThreads", "DOTNET_ThreadPool_ForceMinWorkerThreads") })
         {
             if (Read(setting) is { } value)
             {
-                environment[variable] = value;
+                environment[variable] = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
             }
         }
 
