@@ -14,10 +14,7 @@ public sealed class ConnectionBufferTests : GatewayTest
     [Test]
     public async Task A_device_gets_messages_larger_than_the_initial_and_the_retained_writer_size_intact_and_in_order()
     {
-        await using var button = await Gateway.ConnectButtonAsync();
-        var publisher = Gateway.Services.GetRequiredService<EmbeddedMqttServer>();
-        var topic = Topics.Device(DemoCredentials.Button, DeviceTopicKind.Orders);
-        Assert.That(await button.SubscribeAsync(topic), Is.LessThanOrEqualTo(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS2));
+        await using var button = await SubscribedButtonAsync();
         // Sizes around both limits: under the initial buffer, just over it, over the size kept afterwards, and small again
         // after the buffer was cut back.
         int[] sizes = [EmbeddedMqttServer.WriterBufferSize / 2, EmbeddedMqttServer.WriterBufferSize + 1, (EmbeddedMqttServer.WriterBufferSizeMax * 3) + 7, 10];
@@ -25,12 +22,12 @@ public sealed class ConnectionBufferTests : GatewayTest
 
         foreach (var payload in payloads)
         {
-            await publisher.PublishAsync(new OutboundMessage(topic, payload), CancellationToken.None);
+            await Publisher.PublishAsync(new OutboundMessage(Topic, payload), CancellationToken.None);
         }
 
         foreach (var payload in payloads)
         {
-            var received = await button.NextMessageAsync(m => m.Topic == topic, TimeSpan.FromSeconds(10));
+            var received = await button.NextMessageAsync(m => m.Topic == Topic, TimeSpan.FromSeconds(10));
             Assert.That(received, Is.Not.Null, $"the message of {payload.Length} bytes arrives");
             Assert.That(System.Buffers.BuffersExtensions.ToArray(received!.Payload), Is.EqualTo(payload), $"the message of {payload.Length} bytes arrives intact");
         }
@@ -53,25 +50,33 @@ public sealed class ConnectionBufferTests : GatewayTest
     [Test]
     public async Task A_device_gets_correlation_data_larger_than_the_trimmed_properties_buffer_intact()
     {
-        await using var button = await Gateway.ConnectButtonAsync();
-        var publisher = Gateway.Services.GetRequiredService<EmbeddedMqttServer>();
-        var topic = Topics.Device(DemoCredentials.Button, DeviceTopicKind.Orders);
-        Assert.That(await button.SubscribeAsync(topic), Is.LessThanOrEqualTo(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS2));
+        await using var button = await SubscribedButtonAsync();
         // Around the trimmed size, well over it (the buffer doubles several times), then small again.
         int[] sizes = [V5PropertiesBuffer.TrimmedSize / 2, V5PropertiesBuffer.TrimmedSize + 1, 1500, 5];
         var correlations = sizes.Select((size, i) => Enumerable.Range(0, size).Select(b => (byte)((b * 17) + i)).ToArray()).ToList();
 
         for (var i = 0; i < correlations.Count; i++)
         {
-            await publisher.PublishAsync(new OutboundMessage(topic, new byte[] { (byte)i }, CorrelationData: correlations[i]), CancellationToken.None);
+            await Publisher.PublishAsync(new OutboundMessage(Topic, new byte[] { (byte)i }, CorrelationData: correlations[i]), CancellationToken.None);
         }
 
         for (var i = 0; i < correlations.Count; i++)
         {
-            var received = await button.NextMessageAsync(m => m.Topic == topic, TimeSpan.FromSeconds(10));
+            var received = await button.NextMessageAsync(m => m.Topic == Topic, TimeSpan.FromSeconds(10));
             Assert.That(received, Is.Not.Null, $"message {i} arrives");
             Assert.That(System.Buffers.BuffersExtensions.ToArray(received!.Payload), Is.EqualTo(new byte[] { (byte)i }));
             Assert.That(received.CorrelationData, Is.EqualTo(correlations[i]), $"its {correlations[i].Length} bytes of correlation data arrive intact");
         }
+    }
+
+    private static string Topic => Topics.Device(DemoCredentials.Button, DeviceTopicKind.Orders);
+
+    private EmbeddedMqttServer Publisher => Gateway.Services.GetRequiredService<EmbeddedMqttServer>();
+
+    private async Task<TestDevice> SubscribedButtonAsync()
+    {
+        var button = await Gateway.ConnectButtonAsync();
+        Assert.That(await button.SubscribeAsync(Topic), Is.LessThanOrEqualTo(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS2));
+        return button;
     }
 }
