@@ -316,24 +316,29 @@ internal sealed class GuardedTcpServerAdapter(TransportLimits limits, IMqttNetLo
 
     private async Task ServeTlsAsync(NetworkStream transport, Socket socket, EndPoint remote, EndPoint local, IPAddress? address, SslServerAuthenticationOptions tlsOptions)
     {
-        SslStream? secured;
+        SslStream? secured = null;
         try
         {
             secured = await AuthenticateAsync(transport, tlsOptions, remote).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            secured = null;
+            // Gone during the handshake.
         }
-
-        if (secured is null)
+        finally
         {
-            Released(remote, address);
-            socket.Dispose();
-            return;
+            // Whatever ended the handshake without a secured stream, the connection's place under the caps is given back.
+            if (secured is null)
+            {
+                Released(remote, address);
+                socket.Dispose();
+            }
         }
 
-        await ServeAsync(secured, remote, local, () => Abort(socket), address).ConfigureAwait(false);
+        if (secured is not null)
+        {
+            await ServeAsync(secured, remote, local, () => Abort(socket), address).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Serves one MQTT connection that arrived over another transport (a WebSocket of the gateway's HTTP
