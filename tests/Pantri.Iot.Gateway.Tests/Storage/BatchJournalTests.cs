@@ -6,33 +6,20 @@ namespace Pantri.Iot.Gateway.Tests.Storage;
 /// <summary>The store's journal: a batch is acknowledged once it is in the journal on disk, before LiteDB holds it, so
 /// whatever LiteDB did not take in must come back from the journal when the store opens.</summary>
 [Category("Integration")]
-public sealed class BatchJournalTests
+public sealed class BatchJournalTests : StoreDirectoryTest
 {
-    private string _dir = null!;
-    private string _path = null!;
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "pantri-journal-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-        _path = Path.Combine(_dir, "pantri.db");
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
 
     [Test]
     public void A_batch_LiteDB_could_not_take_in_is_replayed_from_the_journal_when_the_store_is_reopened()
     {
         // Batch 1 is in LiteDB on disk before the disk fills (a clean stop writes everything in).
-        using (var first = new LiteDbGatewayStore(_path))
+        using (var first = new LiteDbGatewayStore(StorePath))
         {
             first.Commit(Commands(1, 2));
         }
 
         var disk = new FullDisk();
-        using var store = new LiteDbGatewayStore(_path, LiteDbFilesOn(disk));
+        using var store = new LiteDbGatewayStore(StorePath, LiteDbFilesOn(disk));
         disk.Full = true;
 
         store.Commit(Commands(3, 4));
@@ -53,20 +40,20 @@ public sealed class BatchJournalTests
         JournalAheadOfLiteDb(5);
 
         // The last record's end never reached the disk: its last bytes are the zeros the file was grown with.
-        var journal = BatchJournal.PathOf(_path, 0);
+        var journal = BatchJournal.PathOf(StorePath, 0);
         var bytes = File.ReadAllBytes(journal);
         var last = Array.FindLastIndex(bytes, b => b != 0);
         Array.Clear(bytes, last - 6, 7);
         File.WriteAllBytes(journal, bytes);
 
-        using (var reopened = new LiteDbGatewayStore(_path))
+        using (var reopened = new LiteDbGatewayStore(StorePath))
         {
             Assert.That(Enumerable.Range(1, 5).Select(s => reopened.FindCommandBySequence(s)?.CommandRef), Is.EqualTo(new long?[] { 101, 102, 103, 104, null }));
             Assert.That(reopened.ReplayedAtOpen, Is.EqualTo(4), "the four whole records were replayed");
             reopened.Commit(Commands(6));
         }
 
-        using var again = new LiteDbGatewayStore(_path);
+        using var again = new LiteDbGatewayStore(StorePath);
         Assert.That(again.FindCommandBySequence(6)?.CommandRef, Is.EqualTo(106), "the journal goes on after the torn record");
     }
 
@@ -74,16 +61,16 @@ public sealed class BatchJournalTests
     public void A_journal_left_from_another_database_is_not_replayed()
     {
         JournalAheadOfLiteDb(1);
-        var journal = File.ReadAllBytes(BatchJournal.PathOf(_path, 0));
-        foreach (var file in Directory.GetFiles(_dir))
+        var journal = File.ReadAllBytes(BatchJournal.PathOf(StorePath, 0));
+        foreach (var file in Directory.GetFiles(Dir))
         {
             File.Delete(file);
         }
 
         // A new database (a restored backup, say) next to that journal.
-        new LiteDbGatewayStore(_path).Dispose();
-        File.WriteAllBytes(BatchJournal.PathOf(_path, 0), journal);
-        using var fresh = new LiteDbGatewayStore(_path);
+        new LiteDbGatewayStore(StorePath).Dispose();
+        File.WriteAllBytes(BatchJournal.PathOf(StorePath, 0), journal);
+        using var fresh = new LiteDbGatewayStore(StorePath);
         Assert.That(fresh.FindCommandBySequence(1), Is.Null);
     }
 
@@ -91,11 +78,11 @@ public sealed class BatchJournalTests
     public void Once_the_first_file_is_full_the_journal_goes_on_in_the_second_and_replays_from_both()
     {
         var big = new byte[256 * 1024];
-        var journals = new[] { BatchJournal.PathOf(_path, 0), BatchJournal.PathOf(_path, 1) };
-        var before = Path.Combine(_dir, "before");
+        var journals = new[] { BatchJournal.PathOf(StorePath, 0), BatchJournal.PathOf(StorePath, 1) };
+        var before = Path.Combine(Dir, "before");
         Directory.CreateDirectory(before);
         var sequence = 0;
-        using (var store = new LiteDbGatewayStore(_path))
+        using (var store = new LiteDbGatewayStore(StorePath))
         {
             // Past the switch size, so the journal has moved on to the second file and may have come back to the first.
             while (sequence * (long)big.Length < BatchJournal.SwitchBytes * 3 / 2)
@@ -106,13 +93,13 @@ public sealed class BatchJournalTests
             Assert.That(store.FindCommandBySequence(sequence), Is.Not.Null);
             // A copy taken while LiteDB moves its log into the data file would not open: wait until that is done.
             var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (new FileInfo(LiteDbGatewayStore.LogPathOf(_path)).Length >= LiteDbGatewayStore.IdleCheckpointBytes && DateTime.UtcNow < deadline)
+            while (new FileInfo(LiteDbGatewayStore.LogPathOf(StorePath)).Length >= LiteDbGatewayStore.IdleCheckpointBytes && DateTime.UtcNow < deadline)
             {
                 Thread.Sleep(20);
             }
 
-            File.Copy(_path, Path.Combine(before, "pantri.db"));
-            File.Copy(LiteDbGatewayStore.LogPathOf(_path), Path.Combine(before, "pantri-log.db"));
+            File.Copy(StorePath, Path.Combine(before, "pantri.db"));
+            File.Copy(LiteDbGatewayStore.LogPathOf(StorePath), Path.Combine(before, "pantri-log.db"));
             var upTo = sequence;
             for (var i = 0; i < 5; i++)
             {
@@ -132,10 +119,10 @@ public sealed class BatchJournalTests
         // LiteDB as it was before the last five batches, the journal as it was after them.
         foreach (var file in Directory.GetFiles(before))
         {
-            File.Copy(file, Path.Combine(_dir, Path.GetFileName(file)), overwrite: true);
+            File.Copy(file, Path.Combine(Dir, Path.GetFileName(file)), overwrite: true);
         }
 
-        using var reopened = new LiteDbGatewayStore(_path);
+        using var reopened = new LiteDbGatewayStore(StorePath);
         Assert.That(Enumerable.Range(1, sequence).Where(s => reopened.FindCommandBySequence(s) is null), Is.Empty);
     }
 
@@ -143,15 +130,15 @@ public sealed class BatchJournalTests
     // before its LiteDB thread took them in leaves.
     private void JournalAheadOfLiteDb(int count)
     {
-        new LiteDbGatewayStore(_path).Dispose();
-        var before = Path.Combine(_dir, "before");
+        new LiteDbGatewayStore(StorePath).Dispose();
+        var before = Path.Combine(Dir, "before");
         Directory.CreateDirectory(before);
-        var liteDbFiles = new[] { _path, LiteDbGatewayStore.LogPathOf(_path) }.Where(File.Exists).ToList();
+        var liteDbFiles = new[] { StorePath, LiteDbGatewayStore.LogPathOf(StorePath) }.Where(File.Exists).ToList();
         liteDbFiles.ForEach(f => File.Copy(f, Path.Combine(before, Path.GetFileName(f))));
-        var journals = new[] { BatchJournal.PathOf(_path, 0), BatchJournal.PathOf(_path, 1) };
-        var after = Path.Combine(_dir, "after");
+        var journals = new[] { BatchJournal.PathOf(StorePath, 0), BatchJournal.PathOf(StorePath, 1) };
+        var after = Path.Combine(Dir, "after");
         Directory.CreateDirectory(after);
-        using (var store = new LiteDbGatewayStore(_path))
+        using (var store = new LiteDbGatewayStore(StorePath))
         {
             for (var i = 1; i <= count; i++)
             {
@@ -165,7 +152,7 @@ public sealed class BatchJournalTests
             }
         }
 
-        File.Delete(LiteDbGatewayStore.LogPathOf(_path));
+        File.Delete(LiteDbGatewayStore.LogPathOf(StorePath));
         liteDbFiles.ForEach(f => File.Copy(Path.Combine(before, Path.GetFileName(f)), f, overwrite: true));
         foreach (var journal in journals)
         {

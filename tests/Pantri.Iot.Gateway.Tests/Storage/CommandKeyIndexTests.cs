@@ -4,40 +4,27 @@ using Pantri.Iot.Testing;
 
 namespace Pantri.Iot.Gateway.Tests.Storage;
 
-/// <summary>LiteDB's store indexes idempotency keys in chunks: a resent RequestId must be found by key whether its
-/// command's key is in an indexed chunk or still in memory, across a clean stop, a stop that could not index the rest,
-/// and the first open of a database from before the chunks.</summary>
+/// <summary>LiteDB's store merges idempotency keys into its key buckets a chunk at a time: a resent RequestId must be
+/// found by key whether its command's key is in the buckets or still in memory, across a clean stop, a stop that could
+/// not index the rest, and the first open of a database from before the buckets.</summary>
 [Category("Integration")]
-public sealed class CommandKeyIndexTests
+public sealed class CommandKeyIndexTests : StoreDirectoryTest
 {
     // A chunk is written over four transactions (30, 30, 30, 10).
     private const int Chunk = 100;
     private const int Slice = 30;
-    private string _dir = null!;
-    private string _path = null!;
-
-    [SetUp]
-    public void CreateDirectory()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "pantri-keys-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-        _path = Path.Combine(_dir, "pantri.db");
-    }
-
-    [TearDown]
-    public void DeleteDirectory() => Directory.Delete(_dir, recursive: true);
 
     [Test]
     public void Every_key_is_found_before_and_after_a_clean_stop_and_the_stop_indexes_what_memory_held()
     {
-        using (var store = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice)))
+        using (var store = new LiteDbGatewayStore(StorePath, null, new CommandKeyIndex(Chunk, Slice)))
         {
             CommitKeyed(store, 1, 250);
             AssertEveryKeyFound(store, 250);
         }
 
         Assert.That(IndexedKeys(), Is.EqualTo(250), "a clean stop wrote the keys of the last, unfinished chunk too");
-        using var reopened = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice));
+        using var reopened = new LiteDbGatewayStore(StorePath, null, new CommandKeyIndex(Chunk, Slice));
         AssertEveryKeyFound(reopened, 250);
     }
 
@@ -45,7 +32,7 @@ public sealed class CommandKeyIndexTests
     public void Keys_a_stop_could_not_index_are_read_back_from_the_commands_at_the_next_open()
     {
         var disk = new FullDisk();
-        using (var store = new LiteDbGatewayStore(_path, LiteDbFilesOn(disk), new CommandKeyIndex(Chunk, Slice)))
+        using (var store = new LiteDbGatewayStore(StorePath, LiteDbFilesOn(disk), new CommandKeyIndex(Chunk, Slice)))
         {
             // The second chunk is sealed at key 200 and three of its four slices are written by key 220.
             CommitKeyed(store, 1, 220);
@@ -56,7 +43,7 @@ public sealed class CommandKeyIndexTests
 
         // A slice ends with a whole bucket, so it may take a pair or two more.
         Assert.That(IndexedKeys(), Is.InRange(190, 199), "the first chunk and three slices of the second were written while the store ran");
-        using (var reopened = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice)))
+        using (var reopened = new LiteDbGatewayStore(StorePath, null, new CommandKeyIndex(Chunk, Slice)))
         {
             AssertEveryKeyFound(reopened, 220);
             CommitKeyed(reopened, 221, 330);
@@ -69,7 +56,7 @@ public sealed class CommandKeyIndexTests
     [Test]
     public void A_resent_key_finds_its_newest_command_in_memory_and_in_the_index_alike()
     {
-        using var store = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice));
+        using var store = new LiteDbGatewayStore(StorePath, null, new CommandKeyIndex(Chunk, Slice));
         CommitKeyed(store, 1, 150);
         // Key "dev\n7" again as command 151 (a RequestId resent after its window): the first is in an indexed chunk,
         // the second still in memory.
@@ -85,7 +72,7 @@ public sealed class CommandKeyIndexTests
     {
         var start = DateTimeOffset.UnixEpoch;
         // Four buckets, so every chunk touches each of them (with 4,096, a chunk of 32,768 keys does too).
-        using (var store = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice, TimeSpan.FromHours(1), buckets: 4)))
+        using (var store = new LiteDbGatewayStore(StorePath, null, new CommandKeyIndex(Chunk, Slice, TimeSpan.FromHours(1), buckets: 4)))
         {
             CommitKeyed(store, 1, 100, start);
             CommitKeyed(store, 101, 150, start.AddMinutes(50));
@@ -100,27 +87,27 @@ public sealed class CommandKeyIndexTests
     [Test]
     public void A_database_from_before_the_chunks_has_its_commands_key_index_moved_at_the_first_open()
     {
-        using (var store = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice)))
+        using (var store = new LiteDbGatewayStore(StorePath, null, new CommandKeyIndex(Chunk, Slice)))
         {
             CommitKeyed(store, 1, 120);
         }
 
         // As the previous version left it: the hash indexed on the commands themselves, no chunks, no watermark.
-        using (var old = new LiteDatabase(_path))
+        using (var old = new LiteDatabase(StorePath))
         {
             old.DropCollection(LiteDbCollections.CommandKeys);
             old.GetCollection(LiteDbCollections.Journal).Delete("keys");
             old.GetCollection(LiteDbCollections.Commands).EnsureIndex(nameof(CommandRecord.KeyHash));
         }
 
-        using (var upgraded = new LiteDbGatewayStore(_path, null, new CommandKeyIndex(Chunk, Slice)))
+        using (var upgraded = new LiteDbGatewayStore(StorePath, null, new CommandKeyIndex(Chunk, Slice)))
         {
             AssertEveryKeyFound(upgraded, 120);
             CommitKeyed(upgraded, 121, 140);
             AssertEveryKeyFound(upgraded, 140);
         }
 
-        using var check = new LiteDatabase(_path);
+        using var check = new LiteDatabase(StorePath);
         Assert.That(check.GetCollection("$indexes").Find(Query.EQ("collection", LiteDbCollections.Commands)).Select(i => i["name"].AsString), Has.None.EqualTo(nameof(CommandRecord.KeyHash)), "the commands' own hash index is gone");
         Assert.That(CommandKeyIndex.Count(check), Is.EqualTo(140));
     }
@@ -154,7 +141,7 @@ public sealed class CommandKeyIndexTests
 
     private int IndexedKeys()
     {
-        using var database = new LiteDatabase(_path);
+        using var database = new LiteDatabase(StorePath);
         return CommandKeyIndex.Count(database);
     }
 
