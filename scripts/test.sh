@@ -51,7 +51,20 @@ trap 'rm -rf "$gateway_x64"' EXIT
 dotnet publish gateway/Pantri.Iot.Gateway -p:PublishProfile=linux-x64 -p:PublishDir="$gateway_x64/" -v quiet -nologo
 export PANTRI_GATEWAY_SINGLE_FILE="$gateway_x64/Pantri.Iot.Gateway"
 
-dotnet test Pantri.Iot.sln -c Release --no-build -m:1 --logger "console;verbosity=normal" "$@"
+# CI keeps only the tail of this output, and a failure is printed where its project ran: on failure the failed tests and
+# their messages are printed again at the end.
+test_log=$(mktemp "${TMPDIR:-/tmp}/pantri-test-log.XXXXXX")
+trap 'rm -rf "$gateway_x64" "$test_log"' EXIT
+set +e
+dotnet test Pantri.Iot.sln -c Release --no-build -m:1 --logger "console;verbosity=normal" "$@" 2>&1 | tee "$test_log"
+test_status=${PIPESTATUS[0]}
+set -e
+if [ "$test_status" -ne 0 ]; then
+  echo "== dotnet test failed (exit $test_status); the failures, again =="
+  grep -E -A 25 '^[[:space:]]+Failed |Test Run Aborted|The active test run was aborted|Test host process crashed' "$test_log" | cut -c1-400 | head -n 400 || true
+  grep -E '^(Total tests|[[:space:]]+(Passed|Failed|Skipped):)|Test Run (Failed|Successful|Aborted)' "$test_log" || true
+  exit "$test_status"
+fi
 
 # The SDK as a device maker gets it: packed, then used by a new console project through the package alone.
 echo "== SDK package check =="
