@@ -24,6 +24,9 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
     private readonly Queue<PendingClear> _pending = new();
     private readonly Lock _pendingLock = new();
     private readonly SemaphoreSlim _wake = new(0);
+    // How far the clock may move while the timer is armed before it is armed again: a clear that late is still on time.
+    private static readonly TimeSpan ArmingTolerance = TimeSpan.FromMilliseconds(1);
+
     private readonly ITimer _dueTimer;
     private long _clearedEarly;
 
@@ -35,9 +38,9 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
         _time = time;
         _options = options.Value;
         _logger = logger;
-        // The loop sleeps on this timer, armed for the head of the queue. Armed when a clear is queued (not by the
-        // loop after it computed a wait), a timer on the TimeProvider never sleeps past a due time the clock already
-        // crossed — the loop's own "wait = due - now" could be stale by the time it armed a delay.
+        // The loop sleeps on this timer, armed for the head of the queue: by Schedule when the queue was empty, by the
+        // loop when it has cleared the head. A timer on the TimeProvider, rather than a delay the loop awaits, fires
+        // when a test advances a FakeTimeProvider past the due time, whichever thread advances it.
         _dueTimer = time.CreateTimer(_ => Wake(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -96,14 +99,13 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
             {
                 if (_pending.TryPeek(out var head))
                 {
-                    var wait = head.Due - _time.GetUtcNow();
-                    if (wait <= TimeSpan.Zero)
+                    if (head.Due <= _time.GetUtcNow())
                     {
                         due = _pending.Dequeue();
                     }
                     else
                     {
-                        _dueTimer.Change(wait, Timeout.InfiniteTimeSpan);
+                        ArmTimerFor(head.Due);
                     }
                 }
             }
@@ -146,11 +148,31 @@ public sealed partial class ClosedOrderRetention : BackgroundService, IGatewayPu
             _pending.Enqueue(clear);
             if (wasEmpty)
             {
-                _dueTimer.Change(Max(clear.Due - _time.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan);
+                ArmTimerFor(clear.Due);
             }
         }
 
         return evicted;
+    }
+
+    /// <summary>Arms the timer for <paramref name="due"/>. A timer takes a time from now, and "now" was read just before
+    /// arming: when the clock moved in between (another thread advancing a FakeTimeProvider; a long preemption), the timer
+    /// would fire late by that much, so it is armed again from the clock's new reading. A due time already passed fires
+    /// at once.</summary>
+    private void ArmTimerFor(DateTimeOffset due)
+    {
+        var now = _time.GetUtcNow();
+        while (true)
+        {
+            _dueTimer.Change(Max(due - now, TimeSpan.Zero), Timeout.InfiniteTimeSpan);
+            var after = _time.GetUtcNow();
+            if (after - now <= ArmingTolerance)
+            {
+                return;
+            }
+
+            now = after;
+        }
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

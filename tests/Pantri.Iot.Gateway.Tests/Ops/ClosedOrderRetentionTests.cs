@@ -40,6 +40,36 @@ public sealed class ClosedOrderRetentionTests
     }
 
     [Test]
+    public async Task A_clear_is_on_time_when_the_clock_moves_while_the_service_arms_its_timer()
+    {
+        // The service reads the clock, then arms its timer for "due - now". Here the clock jumps in between, once, as a
+        // FakeTimeProvider advanced by a test on another thread can: the timer must not fire late by that jump.
+        var clock = new ClockThatJumpsAfterARead(_time);
+        var options = Options.Create(new OpsOptions { ClosedOrderRetention = Retention, MaxPendingClears = 100 });
+        using var retention = new ClosedOrderRetention(_broker, clock, options, NullLogger<ClosedOrderRetention>.Instance);
+        await retention.StartAsync(CancellationToken.None);
+
+        await retention.PublishAsync(OutboundMessages.OpsOrder(OrderIn(OrderState.Cancelled, 1)), CancellationToken.None);
+        _time.Advance(Retention / 2);
+        await retention.PublishAsync(OutboundMessages.OpsOrder(OrderIn(OrderState.Cancelled, 2)), CancellationToken.None);
+        // When the first clear is out, the service arms its timer for the second, half the retention away: the clock
+        // jumps to one second before that due time between its read and the arming.
+        clock.JumpOnceAfterARead(Retention / 2 - TimeSpan.FromSeconds(1), when: () => _broker.Clears.Count == 1);
+        _time.Advance(Retention / 2);
+        var jumped = await Task.WhenAny(clock.Jumped, Task.Delay(TimeSpan.FromSeconds(10))) == clock.Jumped;
+        var early = await _broker.WaitForClearsAsync(2, TimeSpan.FromMilliseconds(200));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var onTime = await _broker.WaitForClearsAsync(2, TimeSpan.FromSeconds(5));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(jumped, Is.True, "the service read the clock for the second clear");
+            Assert.That(early, Is.EqualTo(new[] { Topics.OpsOrder(1) }), "one second before its due time the second order is still retained");
+            Assert.That(onTime, Is.EqualTo(new[] { Topics.OpsOrder(1), Topics.OpsOrder(2) }), "the second clear at its due time, not a jump later");
+        });
+    }
+
+    [Test]
     public async Task Open_orders_inventory_and_presence_pass_through_untouched()
     {
         using var retention = await StartAsync(TimeSpan.Zero, maxPending: 100);
@@ -107,6 +137,42 @@ public sealed class ClosedOrderRetentionTests
     {
         Ref = orderRef, InstructionRef = 7, AccountId = "a", State = state, Product = "p", Retailer = "r", Quantity = 1,
     };
+
+    /// <summary>A clock that jumps once, right after the service under test read it, when a condition holds: the
+    /// interleaving where another thread advances a FakeTimeProvider between the service's read and its next step.</summary>
+    private sealed class ClockThatJumpsAfterARead(FakeTimeProvider inner) : TimeProvider
+    {
+        private readonly TaskCompletionSource _jumped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Func<bool>? _when;
+        private TimeSpan _by;
+
+        public Task Jumped => _jumped.Task;
+
+        public void JumpOnceAfterARead(TimeSpan by, Func<bool> when)
+        {
+            _by = by;
+            Volatile.Write(ref _when, when);
+        }
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            var now = inner.GetUtcNow();
+            if (Volatile.Read(ref _when) is { } when && when() && Interlocked.CompareExchange(ref _when, null, when) == when)
+            {
+                inner.Advance(_by);
+                _jumped.SetResult();
+            }
+
+            return now;
+        }
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            inner.CreateTimer(callback, state, dueTime, period);
+    }
 
     private sealed class RecordingPublisher : IGatewayPublisher
     {
